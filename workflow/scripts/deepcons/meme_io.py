@@ -1,0 +1,206 @@
+"""Read and write motif files in the MEME suite's text format (minimal and full).
+
+Only what the MEME suite's own programs read is kept: the alphabet (DNA only), the strands,
+the background letter frequencies and each motif's letter-probability matrix with its
+``nsites`` and ``E``. Log-odds matrices are skipped, as MEME's parsers do when a
+probability matrix is present. Matrices are kept as written (rows summing to 1 within
+rounding); the programs that need exact sums normalise them themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+
+ALPHABET = "ACGT"
+UNIFORM = np.full(4, 0.25)
+
+_KEY_VALUE = re.compile(r"(\w+)\s*=\s*(\S+)")
+
+
+@dataclass
+class Motif:
+    """A position probability matrix ``probs`` of shape (width, 4), columns A, C, G, T."""
+
+    id: str
+    probs: np.ndarray
+    alt: str = ""
+    nsites: float | None = None
+    evalue: float = 0.0
+    url: str = ""
+
+    @property
+    def width(self) -> int:
+        return int(self.probs.shape[0])
+
+    def consensus(self) -> str:
+        """Most probable letter of each column (the first on ties, as MEME prints it)."""
+        return "".join(ALPHABET[i] for i in np.argmax(self.probs, axis=1))
+
+
+@dataclass
+class MotifFile:
+    motifs: list[Motif]
+    background: np.ndarray = field(default_factory=lambda: UNIFORM.copy())
+    strands: str = "+ -"
+    version: str = "4"
+
+    def __iter__(self):
+        return iter(self.motifs)
+
+    def __len__(self):
+        return len(self.motifs)
+
+
+def read_meme(path: str | os.PathLike) -> MotifFile:
+    """Parse a MEME motif file; raise :class:`InputError` naming the line on bad content."""
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+    return parse_meme(lines, path)
+
+
+def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
+    version = None
+    background = UNIFORM.copy()
+    strands = "+ -"
+    motifs: list[Motif] = []
+    current: dict | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        lineno = i + 1
+        i += 1
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("MEME version"):
+            version = line.split()[2] if len(line.split()) > 2 else "4"
+        elif line.startswith("ALPHABET"):
+            letters = line.split("=", 1)[1].strip() if "=" in line else ""
+            if letters and letters.upper() not in ("ACGT", "DNA"):
+                raise InputError(f"only the DNA alphabet ACGT is supported, got {letters!r}", path, lineno)
+        elif line.startswith("strands:"):
+            strands = " ".join(line.split(":", 1)[1].split()) or "+ -"
+        elif line.startswith("Background letter frequencies"):
+            values = []
+            while i < len(lines) and len(values) < 8:
+                tokens = lines[i].split()
+                if not tokens or tokens[0] == "MOTIF":
+                    break
+                values.extend(tokens)
+                i += 1
+            freqs = dict(zip(values[0::2], values[1::2], strict=False))
+            try:
+                background = np.array([float(freqs[b]) for b in ALPHABET])
+            except (KeyError, ValueError):
+                raise InputError(
+                    "background frequencies must give A, C, G and T", path, lineno
+                ) from None
+        elif line.startswith("MOTIF"):
+            tokens = line.split()
+            if len(tokens) < 2:
+                raise InputError("MOTIF line without an identifier", path, lineno)
+            current = {"id": tokens[1], "alt": " ".join(tokens[2:3]), "line": lineno}
+        elif line.startswith("letter-probability matrix"):
+            if current is None:
+                raise InputError("letter-probability matrix before any MOTIF line", path, lineno)
+            params = dict(_KEY_VALUE.findall(line.split(":", 1)[1] if ":" in line else ""))
+            try:
+                width = int(params["w"])
+            except (KeyError, ValueError):
+                raise InputError("letter-probability matrix without w= width", path, lineno) from None
+            alength = int(params.get("alength", 4))
+            if alength != 4:
+                raise InputError(f"expected alength= 4, got {alength}", path, lineno)
+            rows = []
+            while len(rows) < width:
+                if i >= len(lines):
+                    raise InputError(
+                        f"motif {current['id']}: expected {width} matrix rows, file ended", path, i
+                    )
+                row_line = lines[i].strip()
+                i += 1
+                if not row_line:
+                    continue
+                try:
+                    row = [float(x) for x in row_line.split()]
+                except ValueError:
+                    raise InputError(
+                        f"motif {current['id']}: expected 4 numbers in a matrix row, got {row_line!r}",
+                        path,
+                        i,
+                    ) from None
+                if len(row) != 4:
+                    raise InputError(
+                        f"motif {current['id']}: expected 4 numbers in a matrix row, got {len(row)}",
+                        path,
+                        i,
+                    )
+                rows.append(row)
+            probs = np.array(rows, dtype=float)
+            if np.any(probs < 0):
+                raise InputError(f"motif {current['id']}: negative probability", path, lineno)
+            sums = probs.sum(axis=1, keepdims=True)
+            if np.any(np.abs(sums - 1) > 0.1):
+                raise InputError(
+                    f"motif {current['id']}: matrix rows must sum to 1 (got {sums.ravel().round(3)})",
+                    path,
+                    lineno,
+                )
+            nsites = float(params["nsites"]) if "nsites" in params else None
+            evalue = float(params["E"]) if "E" in params else 0.0
+            motifs.append(
+                Motif(current["id"], probs, current["alt"], nsites, evalue)
+            )
+            current = None
+        elif line.startswith("URL") and motifs:
+            motifs[-1].url = line.split(None, 1)[1] if len(line.split()) > 1 else ""
+    if version is None:
+        raise InputError("not a MEME motif file: no 'MEME version' line", path, 1)
+    return MotifFile(motifs, background, strands, version)
+
+
+def format_meme(motifs: list[Motif], background: np.ndarray | None = None, strands: str = "+ -") -> str:
+    """MEME minimal motif format, as the MEME suite's programs and memelite read it."""
+    bg = UNIFORM if background is None else np.asarray(background, dtype=float)
+    out = [
+        "MEME version 4",
+        "",
+        "ALPHABET= ACGT",
+        "",
+        f"strands: {strands}",
+        "",
+        "Background letter frequencies",
+        " ".join(f"{b} {p:.6f}" for b, p in zip(ALPHABET, bg, strict=True)),
+        "",
+    ]
+    for motif in motifs:
+        header = f"MOTIF {motif.id}" + (f" {motif.alt}" if motif.alt else "")
+        nsites = motif.nsites if motif.nsites is not None else 20
+        out.append(header)
+        out.append(
+            f"letter-probability matrix: alength= 4 w= {motif.width} "
+            f"nsites= {nsites:g} E= {motif.evalue:g}"
+        )
+        for row in motif.probs:
+            out.append(" " + " ".join(f"{p:.6f}" for p in row))
+        if motif.url:
+            out.append(f"URL {motif.url}")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def write_meme(path: str | os.PathLike, motifs: list[Motif], background=None, strands="+ -") -> None:
+    from .atomic import atomic_write_text
+
+    atomic_write_text(path, format_meme(motifs, background, strands))
+
+
+def reverse_complement(probs: np.ndarray) -> np.ndarray:
+    """Reverse complement of a (width, 4) ACGT matrix."""
+    return probs[::-1, ::-1].copy()
+
