@@ -1,0 +1,32 @@
+# DeepCons: learn what makes DNA conserved with a CNN, and read biology out of it.
+# Li, Quang & Xie (2017), "Understanding sequence conservation with deep learning".
+#
+#   snakemake --cores all                 the embedded demo (config.yaml)
+#   snakemake --cores all --configfile config/hg19.yaml      the paper at full scale
+#   snakemake dataset | train | motifs | positional | interpret | clustering
+#
+# Stages live in rules/*.smk; each rule runs a thin script in workflow/scripts/ that calls
+# the deepcons library (workflow/scripts/deepcons/).
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/resources.smk"
+include: "rules/dataset.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
+
+
+rule dataset:
+    input:
+        dataset_targets(),

@@ -1,0 +1,139 @@
+# Configuration checks, input paths and target lists shared by every stage.
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+WORKFLOW_DIR = Path(workflow.basedir)
+sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
+
+from deepcons.fetch import is_url  # noqa: E402
+
+validate(config, str(WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"))
+
+INPUT_KEYS = ["genome", "conserved", "repeats", "genes", "coding_exons", "mirna"]
+SPLITS = ["train", "valid", "test"]
+MODE = config["input"]["mode"]
+
+
+def config_error(key, message):
+    raise WorkflowError(f"config {key}: {message}")
+
+
+def check_config():
+    inp, ds = config["input"], config["dataset"]
+    if MODE == "genome":
+        for key in ("genome", "conserved", "repeats"):
+            if not inp.get(key):
+                config_error(f"input.{key}", "required when input.mode is genome")
+        if not inp.get("coding_exons") and not inp.get("genes"):
+            config_error(
+                "input.coding_exons",
+                "give coding exons, or genes with a CDS to derive them from",
+            )
+    elif not inp["sequences"].get("train"):
+        config_error("input.sequences.train", "required when input.mode is sequences")
+    elif bool(inp["sequences"].get("valid")) != bool(inp["sequences"].get("test")):
+        config_error(
+            "input.sequences", "give both valid and test, or neither (train is then split)"
+        )
+    if ds["max_length"] > ds["pad_length"]:
+        config_error(
+            "dataset.max_length",
+            f"{ds['max_length']} exceeds dataset.pad_length ({ds['pad_length']})",
+        )
+    if ds["min_length"] > ds["max_length"]:
+        config_error("dataset.min_length", "exceeds dataset.max_length")
+    try:
+        re.compile(inp["chromosomes"])
+    except re.error as err:
+        config_error("input.chromosomes", f"not a regular expression ({err})")
+
+
+check_config()
+
+
+def url_filename(url):
+    name = os.path.basename(unquote(urlparse(url).path)) or "download"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def resolve_path(value, key):
+    """A configured input.<key> path or URL -> the file the rules read.
+
+    URLs map to resources/downloads/<key>/<file name> (made by download_input); relative
+    paths are taken from the working directory, else from beside the Snakefile.
+    """
+    if is_url(value):
+        return f"resources/downloads/{key}/{url_filename(value)}"
+    path = Path(os.path.expanduser(value))
+    if path.is_absolute() or path.exists():
+        return str(path)
+    beside_workflow = WORKFLOW_DIR / path
+    if beside_workflow.exists():
+        return str(beside_workflow)
+    config_error(
+        f"input.{key}",
+        f"file not found: {value} (looked in {os.getcwd()} and {WORKFLOW_DIR})",
+    )
+
+
+def input_path(key):
+    value = config["input"].get(key)
+    if not value:
+        config_error(f"input.{key}", "required by the targets asked for")
+    return resolve_path(value, key)
+
+
+def has_input(key):
+    return bool(config["input"].get(key))
+
+
+def sequences_paths():
+    seqs = config["input"]["sequences"]
+    keys = SPLITS if seqs.get("valid") else ["train"]
+    return [resolve_path(seqs[k], f"sequences.{k}") for k in keys]
+
+
+def url_of_download(key):
+    """The URL configured as input.<key> (genome, sequences.train...)."""
+    node = config["input"]
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def annotation_bed(kind):
+    return f"results/inputs/{kind}.bed"
+
+
+def motif_tools():
+    tools = config["motif_tools"]
+    return {tools} if isinstance(tools, str) else set(tools)
+
+
+def dataset_targets():
+    targets = expand(
+        "results/dataset/{split}.{ext}",
+        split=SPLITS,
+        ext=["seq", "codes.npy", "labels.npy", "index.tsv"],
+    )
+    targets += [
+        "results/dataset/dataset.json",
+        "results/dataset/summary.tsv",
+        "results/dataset/steps.tsv",
+        "results/dataset/summary.png",
+    ]
+    if MODE == "genome":
+        targets += ["results/dataset/conserved.bed", "results/dataset/background.bed"]
+    return targets
+
+
+def all_targets():
+    return dataset_targets()

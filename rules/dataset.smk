@@ -1,0 +1,121 @@
+# The data set (paper section 5.2): conserved and background intervals, encoded and split.
+
+DS = config["dataset"]
+
+
+rule merge_conserved:
+    input:
+        conserved=annotation_bed("conserved"),
+        repeats=annotation_bed("repeats"),
+        coding_exons=annotation_bed("coding_exons"),
+        sizes="results/genome/selected.sizes",
+        genome="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+    output:
+        bed="results/dataset/conserved.bed",
+        steps="results/dataset/conserved_steps.tsv",
+    params:
+        flank=DS["flank"],
+        min_length=DS["min_length"],
+        max_length=DS["max_length"],
+        max_n_fraction=DS["max_n_fraction"],
+    log:
+        "logs/merge_conserved.log",
+    benchmark:
+        "benchmarks/merge_conserved.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/merge_conserved.py"
+
+
+rule shuffle_background:
+    input:
+        conserved="results/dataset/conserved.bed",
+        elements=annotation_bed("conserved"),
+        repeats=annotation_bed("repeats"),
+        coding_exons=annotation_bed("coding_exons"),
+        gaps="results/genome/gaps.bed",
+        sizes="results/genome/selected.sizes",
+        genome="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+    output:
+        bed="results/dataset/background.bed",
+        steps="results/dataset/background_steps.tsv",
+    params:
+        seed=DS["seed"],
+        max_tries=DS["shuffle_max_tries"],
+        max_n_fraction=DS["max_n_fraction"],
+    log:
+        "logs/shuffle_background.log",
+    benchmark:
+        "benchmarks/shuffle_background.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/shuffle_background.py"
+
+
+def encode_inputs(wildcards):
+    if MODE == "genome":
+        return {
+            "conserved": "results/dataset/conserved.bed",
+            "background": "results/dataset/background.bed",
+            "genome": "results/genome/genome.fa",
+            "fai": "results/genome/genome.fa.fai",
+        }
+    return {"sequences": sequences_paths()}
+
+
+rule encode_dataset:
+    input:
+        unpack(encode_inputs),
+    output:
+        info="results/dataset/dataset.json",
+        files=expand(
+            "results/dataset/{split}.{ext}",
+            split=SPLITS,
+            ext=["seq", "codes.npy", "labels.npy", "index.tsv"],
+        ),
+    params:
+        mode=MODE,
+        pad_length=DS["pad_length"],
+        spacer_length=DS["spacer_length"],
+        split=DS["split"],
+        seed=DS["seed"],
+    log:
+        "logs/encode_dataset.log",
+    benchmark:
+        "benchmarks/encode_dataset.tsv"
+    resources:
+        mem_mb=8000,
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/encode_dataset.py"
+
+
+STEP_SETS = ["conserved", "background"] if MODE == "genome" else []
+
+
+rule summarize_dataset:
+    input:
+        index=expand("results/dataset/{split}.index.tsv", split=SPLITS),
+        steps=expand("results/dataset/{name}_steps.tsv", name=STEP_SETS),
+    output:
+        summary="results/dataset/summary.tsv",
+        steps="results/dataset/steps.tsv",
+        png="results/dataset/summary.png",
+        pdf="results/dataset/summary.pdf",
+    params:
+        step_sets=STEP_SETS,
+    log:
+        "logs/summarize_dataset.log",
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/summarize_dataset.py"

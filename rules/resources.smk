@@ -1,0 +1,96 @@
+# Inputs: downloads, the normalised genome and the annotations as sorted BED6.
+
+
+wildcard_constraints:
+    key=r"genome|conserved|repeats|genes|coding_exons|mirna|sequences\.(train|valid|test)",
+
+
+rule download_input:
+    output:
+        "resources/downloads/{key}/{filename}",
+    params:
+        url=lambda wc: url_of_download(wc.key),
+    log:
+        "logs/download_input/{key}/{filename}.log",
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/download_input.py"
+
+
+rule prepare_genome:
+    input:
+        fasta=lambda wc: input_path("genome"),
+    output:
+        fasta="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+        sizes="results/genome/chrom.sizes",
+        gaps="results/genome/gaps.bed",
+    log:
+        "logs/prepare_genome.log",
+    benchmark:
+        "benchmarks/prepare_genome.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/prepare_genome.py"
+
+
+rule select_chromosomes:
+    input:
+        sizes="results/genome/chrom.sizes",
+    output:
+        sizes="results/genome/selected.sizes",
+    params:
+        pattern=config["input"]["chromosomes"],
+    log:
+        "logs/select_chromosomes.log",
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/select_chromosomes.py"
+
+
+ANNOTATION_KINDS = [
+    k for k in ("conserved", "repeats", "genes", "coding_exons", "mirna") if has_input(k)
+]
+
+
+rule normalize_annotation:
+    input:
+        source=lambda wc: input_path(wc.kind),
+        sizes="results/genome/chrom.sizes",
+    output:
+        bed="results/inputs/{kind}.bed",
+    params:
+        chromosomes=config["input"]["chromosomes"],
+        unknown_chromosomes=config["input"]["unknown_chromosomes"],
+    log:
+        "logs/normalize_annotation/{kind}.log",
+    wildcard_constraints:
+        kind="|".join(ANNOTATION_KINDS) or "none",
+    conda:
+        "../envs/dataset.yaml"
+    script:
+        "../workflow/scripts/normalize_annotation.py"
+
+
+if not has_input("coding_exons"):
+
+    rule derive_coding_exons:
+        input:
+            source=lambda wc: input_path("genes"),
+            sizes="results/genome/chrom.sizes",
+        output:
+            bed="results/inputs/coding_exons.bed",
+        params:
+            chromosomes=config["input"]["chromosomes"],
+            unknown_chromosomes=config["input"]["unknown_chromosomes"],
+        log:
+            "logs/derive_coding_exons.log",
+        conda:
+            "../envs/dataset.yaml"
+        script:
+            "../workflow/scripts/normalize_annotation.py"

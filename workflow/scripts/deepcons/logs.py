@@ -1,0 +1,71 @@
+"""Logging for rule scripts and the command line, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from .errors import InputError
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger("deepcons")
+
+
+def setup_logging(log_path: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Send log records to ``log_path`` (when given) and to standard error."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
+    logging.captureWarnings(True)
+
+
+def run_rule(main: Callable, snakemake) -> None:
+    """Run a rule script's ``main(snakemake)`` with logging to the rule's log file.
+
+    Bad input ends the job with one line naming the file and line, not a traceback.
+    """
+    log_path = snakemake.log[0] if len(snakemake.log) else None
+    setup_logging(log_path)
+    start = time.monotonic()
+    log.info("rule %s started", snakemake.rule)
+    try:
+        main(snakemake)
+    except InputError as err:
+        log.error("%s", err)
+        sys.exit(1)
+    log.info("rule %s done in %.1f s", snakemake.rule, time.monotonic() - start)
+
+
+class Progress:
+    """Log a line every ``every`` seconds during a long loop: done/total, rate, time left."""
+
+    def __init__(self, what: str, total: int | None = None, every: float = 10.0, logger=log):
+        self.what, self.total, self.every, self.logger = what, total, every, logger
+        self.start = self.last = time.monotonic()
+        self.done = 0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            self.logger.info("%s", self.message(now))
+
+    def message(self, now: float | None = None) -> str:
+        elapsed = (now or time.monotonic()) - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        if self.total:
+            left = (self.total - self.done) / rate if rate > 0 else float("nan")
+            return (
+                f"{self.what}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.1f} %), "
+                f"{rate:,.0f}/s, {left:,.0f} s left"
+            )
+        return f"{self.what}: {self.done:,} in {elapsed:,.0f} s ({rate:,.0f}/s)"
+
+    def finish(self) -> None:
+        self.logger.info("%s", self.message())

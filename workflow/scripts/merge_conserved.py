@@ -1,0 +1,38 @@
+"""Rule merge_conserved: the paper's conserved set (flank, merge, drop repeats/coding, size)."""
+
+import pybedtools
+
+from deepcons.atomic import atomic_write_text
+from deepcons.dataset import drop_n_rich, write_bed
+from deepcons.errors import InputError
+from deepcons.genome import Genome
+from deepcons.intervals import build_conserved_set
+from deepcons.logs import run_rule
+
+
+def main(smk):
+    p = smk.params
+    elements, steps = build_conserved_set(
+        smk.input.conserved,
+        smk.input.repeats,
+        smk.input.coding_exons,
+        smk.input.sizes,
+        flank=p.flank,
+        min_length=p.min_length,
+        max_length=p.max_length,
+    )
+    intervals = [(i.chrom, i.start, i.end) for i in elements]
+    with Genome(smk.input.genome) as genome:
+        intervals, n_dropped = drop_n_rich(genome, intervals, p.max_n_fraction)
+    steps.rows.append((f"n_fraction_at_most_{p.max_n_fraction:g}", len(intervals), sum(e - s for _, s, e in intervals)))
+    if not intervals:
+        raise InputError(
+            "no conserved elements left after filtering: " + ", ".join(f"{s}={n}" for s, n, _ in steps.rows),
+            smk.input.conserved,
+        )
+    write_bed(smk.output.bed, intervals, "conserved")
+    atomic_write_text(smk.output.steps, steps.to_tsv())
+    pybedtools.cleanup()
+
+
+run_rule(main, snakemake)
