@@ -8,12 +8,15 @@
 # Stages live in rules/*.smk; each rule runs a thin script in workflow/scripts/ that calls
 # the deepcons library (workflow/scripts/deepcons/).
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("8.0")
 
 
-configfile: "config.yaml"
+# The demo config beside this file, whatever the working directory; --configfile replaces it.
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "rules/common.smk"

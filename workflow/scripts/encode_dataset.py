@@ -31,17 +31,30 @@ def main(smk):
     out_dir = Path(smk.output.info).parent
     if p.mode == "genome":
         data = from_genome(smk)
-        splits = {s: data.subset(i) for s, i in stratified_split(data.labels, p.split, p.seed).items()}
+        splits = {
+            s: data.subset(i) for s, i in stratified_split(data.labels, p.split, p.seed).items()
+        }
     elif len(smk.input.sequences) == 1:
         data = read_seq_table(smk.input.sequences[0], layout.pad_length)
-        splits = {s: data.subset(i) for s, i in stratified_split(data.labels, p.split, p.seed).items()}
+        splits = {
+            s: data.subset(i) for s, i in stratified_split(data.labels, p.split, p.seed).items()
+        }
     else:
-        splits = {s: read_seq_table(path, layout.pad_length) for s, path in zip(SPLITS, smk.input.sequences, strict=True)}
+        splits = {
+            s: read_seq_table(path, layout.pad_length)
+            for s, path in zip(SPLITS, smk.input.sequences, strict=True)
+        }
     for split, part in splits.items():
         if len(part) == 0:
-            raise InputError(f"the {split} split is empty: too few sequences for dataset.split", "config dataset.split")
+            raise InputError(
+                f"the {split} split is empty: too few sequences for dataset.split",
+                "config dataset.split",
+            )
         if len(set(part.labels.tolist())) < 2:
-            raise InputError(f"the {split} split holds only one label; both 0 and 1 are needed", "config dataset.split")
+            raise InputError(
+                f"the {split} split holds only one label; both 0 and 1 are needed",
+                "config dataset.split",
+            )
     for split, part in splits.items():
         write_split(out_dir, split, part, layout)
     counts = {s: {"n": len(d), "conserved": int(d.labels.sum())} for s, d in splits.items()}

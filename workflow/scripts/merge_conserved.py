@@ -24,10 +24,17 @@ def main(smk):
     intervals = [(i.chrom, i.start, i.end) for i in elements]
     with Genome(smk.input.genome) as genome:
         intervals, n_dropped = drop_n_rich(genome, intervals, p.max_n_fraction)
-    steps.rows.append((f"n_fraction_at_most_{p.max_n_fraction:g}", len(intervals), sum(e - s for _, s, e in intervals)))
+    steps.rows.append(
+        (
+            f"n_fraction_at_most_{p.max_n_fraction:g}",
+            len(intervals),
+            sum(e - s for _, s, e in intervals),
+        )
+    )
     if not intervals:
         raise InputError(
-            "no conserved elements left after filtering: " + ", ".join(f"{s}={n}" for s, n, _ in steps.rows),
+            "no conserved elements left after filtering: "
+            + ", ".join(f"{s}={n}" for s, n, _ in steps.rows),
             smk.input.conserved,
         )
     write_bed(smk.output.bed, intervals, "conserved")

@@ -3,7 +3,7 @@
 import pybedtools
 
 from deepcons.atomic import atomic_write_text
-from deepcons.dataset import drop_n_rich, read_bed3, write_bed
+from deepcons.dataset import drop_n_rich, write_bed
 from deepcons.errors import InputError
 from deepcons.genome import Genome
 from deepcons.intervals import StepCounts, shuffle_background
@@ -16,7 +16,13 @@ def main(smk):
     steps.add("conserved_set", pybedtools.BedTool(smk.input.conserved))
     placed, n_unplaced = shuffle_background(
         smk.input.conserved,
-        [smk.input.repeats, smk.input.coding_exons, smk.input.elements, smk.input.conserved, smk.input.gaps],
+        [
+            smk.input.repeats,
+            smk.input.coding_exons,
+            smk.input.elements,
+            smk.input.conserved,
+            smk.input.gaps,
+        ],
         smk.input.sizes,
         seed=p.seed,
         max_tries=p.max_tries,
@@ -26,9 +32,18 @@ def main(smk):
     intervals = [(i.chrom, i.start, i.end) for i in placed]
     with Genome(smk.input.genome) as genome:
         intervals, _ = drop_n_rich(genome, intervals, p.max_n_fraction)
-    steps.rows.append((f"n_fraction_at_most_{p.max_n_fraction:g}", len(intervals), sum(e - s for _, s, e in intervals)))
+    steps.rows.append(
+        (
+            f"n_fraction_at_most_{p.max_n_fraction:g}",
+            len(intervals),
+            sum(e - s for _, s, e in intervals),
+        )
+    )
     if not intervals:
-        raise InputError("no background interval could be placed (is the genome mostly excluded?)", smk.input.sizes)
+        raise InputError(
+            "no background interval could be placed (is the genome mostly excluded?)",
+            smk.input.sizes,
+        )
     write_bed(smk.output.bed, intervals, "background")
     atomic_write_text(smk.output.steps, steps.to_tsv())
     pybedtools.cleanup()

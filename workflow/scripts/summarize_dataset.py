@@ -34,17 +34,29 @@ def plot(index: pd.DataFrame, table: pd.DataFrame, paths) -> None:
     bins_len = np.linspace(0, max(index["length"].max(), 1), 41)
     for label in (1, 0):
         sub = index[index["label"] == label]
-        kw = dict(alpha=0.55, color=LABEL_COLORS[label], label=f"{LABEL_NAMES[label]} (n={len(sub):,})")
+        kw = dict(
+            alpha=0.55, color=LABEL_COLORS[label], label=f"{LABEL_NAMES[label]} (n={len(sub):,})"
+        )
         axes[0].hist(sub["length"], bins=bins_len, **kw)
         axes[1].hist(sub["gc"].dropna(), bins=np.linspace(0, 1, 41), **kw)
     axes[0].set(xlabel="length (bp)", ylabel="sequences", title="Lengths")
     axes[1].set(xlabel="GC fraction", title="GC content")
     axes[0].legend(frameon=False, fontsize=8)
-    pivot = table.pivot(index="split", columns="label", values="n").reindex(["train", "valid", "test"]).fillna(0)
+    pivot = (
+        table.pivot(index="split", columns="label", values="n")
+        .reindex(["train", "valid", "test"])
+        .fillna(0)
+    )
     x = np.arange(len(pivot))
     for shift, label in ((-0.2, 1), (0.2, 0)):
         if label in pivot:
-            axes[2].bar(x + shift, pivot[label], width=0.4, color=LABEL_COLORS[label], label=LABEL_NAMES[label])
+            axes[2].bar(
+                x + shift,
+                pivot[label],
+                width=0.4,
+                color=LABEL_COLORS[label],
+                label=LABEL_NAMES[label],
+            )
     axes[2].set_xticks(x, pivot.index)
     axes[2].set(title="Split", ylabel="sequences")
     fig.suptitle("DeepCons data set", y=1.02)
@@ -53,7 +65,10 @@ def plot(index: pd.DataFrame, table: pd.DataFrame, paths) -> None:
 
 def main(smk):
     index = pd.concat(
-        [pd.read_csv(path, sep="\t").assign(split=split) for split, path in zip(("train", "valid", "test"), smk.input.index, strict=True)]
+        [
+            pd.read_csv(path, sep="\t").assign(split=split)
+            for split, path in zip(("train", "valid", "test"), smk.input.index, strict=True)
+        ]
     )
     steps = steps_table(dict(zip(smk.params.step_sets, smk.input.steps, strict=True)))
     with atomic_open(smk.output.steps) as out:

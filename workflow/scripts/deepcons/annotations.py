@@ -78,7 +78,13 @@ def write_bed6(path: str | os.PathLike, records: Iterable[Record]) -> int:
 
 
 def normalize_annotation(
-    source, kind: str, sizes: dict[str, int], out_bed, selected=None, unknown_chromosomes="error", cds_out=None
+    source,
+    kind: str,
+    sizes: dict[str, int],
+    out_bed,
+    selected=None,
+    unknown_chromosomes="error",
+    cds_out=None,
 ) -> dict:
     """Read ``source`` (any accepted format for ``kind``), check it and write sorted BED6.
 

@@ -11,8 +11,16 @@ import sys
 # subcommand -> (module, function taking argv, one-line help)
 SUBCOMMANDS = {
     "tomtom": ("deepcons.tomtom_cli", "main", "compare motifs (MEME suite's tomtom arguments)"),
-    "centrimo": ("deepcons.centrimo_cli", "main", "central enrichment (MEME suite's centrimo arguments)"),
-    "score": ("deepcons.score_cli", "main_score", "score sequences, intervals or variants with a model"),
+    "centrimo": (
+        "deepcons.centrimo_cli",
+        "main",
+        "central enrichment (MEME suite's centrimo arguments)",
+    ),
+    "score": (
+        "deepcons.score_cli",
+        "main_score",
+        "score sequences, intervals or variants with a model",
+    ),
     "saliency": ("deepcons.score_cli", "main_saliency", "saliency maps of sequences with a model"),
     "cluster": ("deepcons.clustering", "main", "cluster motifs as RSAT matrix-clustering"),
 }

@@ -74,8 +74,12 @@ class SequenceSet:
         offsets = self.offsets
         lengths = self.lengths[index]
         starts = offsets[:-1][index]
-        gather = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-        return SequenceSet(self.flat[gather], lengths, self.labels[index], [self.ids[i] for i in index])
+        gather = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(
+            lengths.sum()
+        )
+        return SequenceSet(
+            self.flat[gather], lengths, self.labels[index], [self.ids[i] for i in index]
+        )
 
     @staticmethod
     def concat(parts: list[SequenceSet]) -> SequenceSet:
@@ -142,7 +146,9 @@ def read_seq_table(path: str | os.PathLike, max_length: int) -> SequenceSet:
                 continue
             fields = line.split("\t")
             if len(fields) != 2:
-                raise InputError(f"expected SEQUENCE<TAB>LABEL, got {len(fields)} columns", path, lineno)
+                raise InputError(
+                    f"expected SEQUENCE<TAB>LABEL, got {len(fields)} columns", path, lineno
+                )
             sequence, label = fields
             if label not in ("0", "1"):
                 raise InputError(f"expected label 0 or 1, got {label!r}", path, lineno)
@@ -163,7 +169,9 @@ def read_seq_table(path: str | os.PathLike, max_length: int) -> SequenceSet:
     return SequenceSet(np.concatenate(pieces), lengths, np.array(labels, dtype=np.uint8), ids)
 
 
-def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, fractions: dict[str, float], seed: int
+) -> dict[str, np.ndarray]:
     """Indices of each split, the same fractions within each label, in random order.
 
     Fractions are normalised to sum to 1; each label's counts are rounded so that train
@@ -179,10 +187,15 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int)
         parts["valid"].append(members[:n_valid])
         parts["test"].append(members[n_valid : n_valid + n_test])
         parts["train"].append(members[n_valid + n_test :])
-    return {s: rng.permutation(np.concatenate(parts[s])) if parts[s] else np.empty(0, np.int64) for s in SPLITS}
+    return {
+        s: rng.permutation(np.concatenate(parts[s])) if parts[s] else np.empty(0, np.int64)
+        for s in SPLITS
+    }
 
 
-def write_split(directory: str | os.PathLike, split: str, data: SequenceSet, layout: Layout) -> None:
+def write_split(
+    directory: str | os.PathLike, split: str, data: SequenceSet, layout: Layout
+) -> None:
     """Write the four files of one split (module docstring), each atomically."""
     directory = Path(directory)
     n = len(data)
@@ -190,7 +203,7 @@ def write_split(directory: str | os.PathLike, split: str, data: SequenceSet, lay
     letters = LETTER_OF_CODE[np.minimum(data.flat, N_CODE)].tobytes().decode()
     with atomic_open(directory / f"{split}.seq") as out:
         for i in range(n):
-            out.write(f"{letters[offsets[i]:offsets[i + 1]]}\t{data.labels[i]}\n")
+            out.write(f"{letters[offsets[i] : offsets[i + 1]]}\t{data.labels[i]}\n")
     with atomic_path(directory / f"{split}.codes.npy") as tmp:
         rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, layout.width))
         for start in range(0, n, ENCODE_CHUNK):
@@ -205,12 +218,25 @@ def write_split(directory: str | os.PathLike, split: str, data: SequenceSet, lay
     with atomic_open(directory / f"{split}.index.tsv") as out:
         out.write("id\tlabel\tlength\tgc\tn_fraction\n")
         for i in range(n):
-            out.write(f"{data.ids[i]}\t{data.labels[i]}\t{data.lengths[i]}\t{gc[i]:.4f}\t{nf[i]:.4f}\n")
-    log.info("%s: %d sequences (%d conserved, %d not)", split, n, int(data.labels.sum()), n - int(data.labels.sum()))
+            out.write(
+                f"{data.ids[i]}\t{data.labels[i]}\t{data.lengths[i]}\t{gc[i]:.4f}\t{nf[i]:.4f}\n"
+            )
+    log.info(
+        "%s: %d sequences (%d conserved, %d not)",
+        split,
+        n,
+        int(data.labels.sum()),
+        n - int(data.labels.sum()),
+    )
 
 
 def write_dataset_info(path, layout: Layout, counts: dict, extra: dict | None = None) -> None:
-    info = {"pad_length": layout.pad_length, "spacer_length": layout.spacer_length, "width": layout.width, "splits": counts}
+    info = {
+        "pad_length": layout.pad_length,
+        "spacer_length": layout.spacer_length,
+        "width": layout.width,
+        "splits": counts,
+    }
     info.update(extra or {})
     with atomic_open(path) as out:
         json.dump(info, out, indent=2, sort_keys=True)

@@ -63,7 +63,9 @@ def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
     return COMPLEMENT_CODE[np.asarray(codes)[..., ::-1]]
 
 
-def encode_rows(sequences: list[np.ndarray], layout: Layout = Layout(), out: np.ndarray | None = None) -> np.ndarray:
+def encode_rows(
+    sequences: list[np.ndarray], layout: Layout = Layout(), out: np.ndarray | None = None
+) -> np.ndarray:
     """Encode sequences (code arrays of length <= pad_length) into layout rows.
 
     Returns
@@ -75,7 +77,9 @@ def encode_rows(sequences: list[np.ndarray], layout: Layout = Layout(), out: np.
     return encode_flat(flat, lengths, layout, out)
 
 
-def encode_flat(flat: np.ndarray, lengths: np.ndarray, layout: Layout = Layout(), out: np.ndarray | None = None) -> np.ndarray:
+def encode_flat(
+    flat: np.ndarray, lengths: np.ndarray, layout: Layout = Layout(), out: np.ndarray | None = None
+) -> np.ndarray:
     """Like :func:`encode_rows` for sequences stored end to end in ``flat``, shape (sum(lengths),)."""
     n = len(lengths)
     if out is None:
@@ -85,7 +89,9 @@ def encode_flat(flat: np.ndarray, lengths: np.ndarray, layout: Layout = Layout()
         return out
     if lengths.max() > layout.pad_length:
         i = int(np.argmax(lengths))
-        raise ValueError(f"sequence {i} is {lengths[i]} bp, longer than pad_length={layout.pad_length}")
+        raise ValueError(
+            f"sequence {i} is {lengths[i]} bp, longer than pad_length={layout.pad_length}"
+        )
     row = np.repeat(np.arange(n), lengths)
     start = np.cumsum(lengths) - lengths
     pos = np.arange(flat.size) - np.repeat(start, lengths)

@@ -51,7 +51,9 @@ def download(url: str, output: str | os.PathLike, retries: int = 3, timeout: flo
             if isinstance(err, urllib.error.HTTPError) and err.code in (401, 403, 404, 410):
                 raise DownloadError(f"{url}: HTTP {err.code} {err.reason}") from None
             if attempt == retries:
-                raise DownloadError(f"{url}: {err} (after {retries} attempts; rerun to resume)") from None
+                raise DownloadError(
+                    f"{url}: {err} (after {retries} attempts; rerun to resume)"
+                ) from None
             log.warning("%s: %s; retrying (%d/%d)", url, err, attempt, retries)
             time.sleep(min(2**attempt, 30))
     check_complete(part, url)
@@ -157,4 +159,6 @@ def check_complete(path: Path, url: str) -> None:
                 pass
     except (OSError, EOFError, zlib.error) as err:
         path.unlink()
-        raise DownloadError(f"{url}: downloaded file is not a complete gzip file ({err}); rerun to fetch it again") from None
+        raise DownloadError(
+            f"{url}: downloaded file is not a complete gzip file ({err}); rerun to fetch it again"
+        ) from None

@@ -103,7 +103,13 @@ def _format_of_fields(fields: list[str], gff_version, path, lineno) -> str:
         if gff_version == "3" or "=" in fields[8] and '"' not in fields[8]:
             return "gff3"
         return "gtf"
-    if n >= 16 and _is_int(fields[0]) and _is_int(fields[6]) and _is_int(fields[7]) and fields[9] in _STRANDS:
+    if (
+        n >= 16
+        and _is_int(fields[0])
+        and _is_int(fields[6])
+        and _is_int(fields[7])
+        and fields[9] in _STRANDS
+    ):
         return "rmsk"
     for offset in (1, 0):  # genePred with and without the leading bin column
         if (
@@ -113,7 +119,13 @@ def _format_of_fields(fields: list[str], gff_version, path, lineno) -> str:
             and fields[8 + offset].rstrip(",").replace(",", "").replace("-", "").isdigit()
         ):
             return "genepred"
-    if n in (5, 6) and _is_int(fields[0]) and not _is_int(fields[1]) and _is_int(fields[2]) and _is_int(fields[3]):
+    if (
+        n in (5, 6)
+        and _is_int(fields[0])
+        and not _is_int(fields[1])
+        and _is_int(fields[2])
+        and _is_int(fields[3])
+    ):
         return "phastcons"
     if n >= 3 and _is_int(fields[1]) and _is_int(fields[2]):
         if n >= 12 and _is_int(fields[6]) and _is_int(fields[7]) and _is_int(fields[9]):
@@ -134,7 +146,7 @@ def _coords(fields: list[str], i_start: int, i_end: int, path, lineno, one_based
     except (ValueError, IndexError):
         raise InputError(
             f"expected integer start and end in columns {i_start + 1} and {i_end + 1}, got "
-            f"{fields[i_start:i_end + 1] if len(fields) > i_end else fields}",
+            f"{fields[i_start : i_end + 1] if len(fields) > i_end else fields}",
             path,
             lineno,
         ) from None
@@ -149,7 +161,9 @@ def _coords(fields: list[str], i_start: int, i_end: int, path, lineno, one_based
 
 def _need_columns(fields, n, what, path, lineno):
     if len(fields) < n:
-        raise InputError(f"expected at least {n} columns for {what}, got {len(fields)}", path, lineno)
+        raise InputError(
+            f"expected at least {n} columns for {what}, got {len(fields)}", path, lineno
+        )
 
 
 def _strand(value: str, path, lineno) -> str:
@@ -176,7 +190,9 @@ def _bed12_cds(f, start, end, path, lineno, cds: list) -> None:
         sizes = [int(x) for x in f[10].rstrip(",").split(",")]
         starts = [int(x) for x in f[11].rstrip(",").split(",")]
     except ValueError:
-        raise InputError("expected comma-separated integers in blockSizes/blockStarts", path, lineno) from None
+        raise InputError(
+            "expected comma-separated integers in blockSizes/blockStarts", path, lineno
+        ) from None
     if len(sizes) != len(starts) or len(sizes) != int(f[9]):
         raise InputError("blockCount does not match blockSizes/blockStarts", path, lineno)
     exons = [(start + s, start + s + z) for s, z in zip(starts, sizes, strict=True)]
@@ -197,7 +213,9 @@ def _parse_phastcons(rows, path) -> Iterator[Record]:
     for lineno, f in rows:
         _need_columns(f, 4, "a phastConsElements table", path, lineno)
         start, end = _coords(f, 2, 3, path, lineno)
-        yield Record(f[1], start, end, f[4] if len(f) > 4 else ".", f[5] if len(f) > 5 else "0", ".", lineno)
+        yield Record(
+            f[1], start, end, f[4] if len(f) > 4 else ".", f[5] if len(f) > 5 else "0", ".", lineno
+        )
 
 
 def _parse_rmsk(rows, path) -> Iterator[Record]:
@@ -223,10 +241,21 @@ def _parse_genepred(rows, path, cds: list | None) -> Iterator[Record]:
                 exon_starts = [int(x) for x in f[8 + o].rstrip(",").split(",")]
                 exon_ends = [int(x) for x in f[9 + o].rstrip(",").split(",")]
             except ValueError:
-                raise InputError("expected comma-separated integers in exonStarts/exonEnds", path, lineno) from None
+                raise InputError(
+                    "expected comma-separated integers in exonStarts/exonEnds", path, lineno
+                ) from None
             if len(exon_starts) != len(exon_ends):
                 raise InputError("exonStarts and exonEnds differ in length", path, lineno)
-            _add_cds(f[1 + o], list(zip(exon_starts, exon_ends, strict=True)), cds_start, cds_end, name, strand, cds, lineno)
+            _add_cds(
+                f[1 + o],
+                list(zip(exon_starts, exon_ends, strict=True)),
+                cds_start,
+                cds_end,
+                name,
+                strand,
+                cds,
+                lineno,
+            )
         yield Record(f[1 + o], start, end, name, "0", strand, lineno)
 
 
@@ -244,7 +273,9 @@ def _gff_attributes(text: str, gtf: bool) -> dict[str, str]:
     return out
 
 
-def _parse_gff(rows, path, gtf: bool, features: Iterable[str], cds: list | None) -> Iterator[Record]:
+def _parse_gff(
+    rows, path, gtf: bool, features: Iterable[str], cds: list | None
+) -> Iterator[Record]:
     """Transcripts (GTF/GFF3 genes) or hairpins (miRBase GFF3) as BED6 records.
 
     GTF transcripts are built from their exons when no ``transcript`` line is given.
@@ -283,7 +314,9 @@ def _parse_gff(rows, path, gtf: bool, features: Iterable[str], cds: list | None)
         yield Record(chrom, start, end, name, "0", strand, lineno)
 
 
-def read_records(path: str | os.PathLike, kind: str, cds: list | None = None) -> tuple[str, Iterator[Record]]:
+def read_records(
+    path: str | os.PathLike, kind: str, cds: list | None = None
+) -> tuple[str, Iterator[Record]]:
     """Recognise the format of ``path`` and return it with an iterator over its records.
 
     Parameters

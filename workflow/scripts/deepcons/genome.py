@@ -52,7 +52,9 @@ def read_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str, int]]:
                 if not line:
                     continue
                 if name is None:
-                    raise InputError("expected a FASTA header ('>name') before sequence lines", path, lineno)
+                    raise InputError(
+                        "expected a FASTA header ('>name') before sequence lines", path, lineno
+                    )
                 if not _VALID.match(line.encode()):
                     bad = sorted(set(line) - set("ACGTNRYKMSWBDHVU-.*"))
                     raise InputError(f"unexpected letters {bad} in sequence {name!r}", path, lineno)
@@ -89,7 +91,8 @@ def prepare_genome(source, fasta_out, sizes_out, gaps_out) -> dict[str, int]:
             header = f">{name}\n"
             out.write(header)
             offset += len(header)
-            fai.write(f"{name}\t{len(seq)}\t{offset}\t{LINE_WIDTH}\t{LINE_WIDTH + 1}\n")
+            line_bases = min(LINE_WIDTH, len(seq))  # samtools records a shorter lone line as is
+            fai.write(f"{name}\t{len(seq)}\t{offset}\t{line_bases}\t{line_bases + 1}\n")
             for i in range(0, len(seq), LINE_WIDTH):
                 out.write(seq[i : i + LINE_WIDTH])
                 out.write("\n")
@@ -97,7 +100,13 @@ def prepare_genome(source, fasta_out, sizes_out, gaps_out) -> dict[str, int]:
             runs = n_runs(seq)
             gap_count += len(runs)
             gaps.writelines(f"{name}\t{s}\t{e}\n" for s, e in runs)
-            log.info("%s: %d bp, %d N runs (%d bp)", name, len(seq), len(runs), int((runs[:, 1] - runs[:, 0]).sum()))
+            log.info(
+                "%s: %d bp, %d N runs (%d bp)",
+                name,
+                len(seq),
+                len(runs),
+                int((runs[:, 1] - runs[:, 0]).sum()),
+            )
         if not sizes:
             raise InputError("no FASTA records found", source)
     with atomic_open(sizes_out) as out:
@@ -122,7 +131,9 @@ class Genome:
         import pyfaidx
 
         self.path = str(fasta)
-        self._fasta = pyfaidx.Fasta(self.path, as_raw=True, sequence_always_upper=True, rebuild=False)
+        self._fasta = pyfaidx.Fasta(
+            self.path, as_raw=True, sequence_always_upper=True, rebuild=False
+        )
         self._chrom: str | None = None
         self._codes: np.ndarray | None = None
 

@@ -57,7 +57,9 @@ def _saved(bt):
     return bt.saveas()
 
 
-def build_conserved_set(conserved, repeats, coding_exons, sizes_file, flank=5, min_length=30, max_length=1000):
+def build_conserved_set(
+    conserved, repeats, coding_exons, sizes_file, flank=5, min_length=30, max_length=1000
+):
     """Conserved intervals after the paper's filters, with counts after each step.
 
     Parameters

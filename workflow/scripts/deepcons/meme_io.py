@@ -82,7 +82,9 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
         elif line.startswith("ALPHABET"):
             letters = line.split("=", 1)[1].strip() if "=" in line else ""
             if letters and letters.upper() not in ("ACGT", "DNA"):
-                raise InputError(f"only the DNA alphabet ACGT is supported, got {letters!r}", path, lineno)
+                raise InputError(
+                    f"only the DNA alphabet ACGT is supported, got {letters!r}", path, lineno
+                )
         elif line.startswith("strands:"):
             strands = " ".join(line.split(":", 1)[1].split()) or "+ -"
         elif line.startswith("Background letter frequencies"):
@@ -112,7 +114,9 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
             try:
                 width = int(params["w"])
             except (KeyError, ValueError):
-                raise InputError("letter-probability matrix without w= width", path, lineno) from None
+                raise InputError(
+                    "letter-probability matrix without w= width", path, lineno
+                ) from None
             alength = int(params.get("alength", 4))
             if alength != 4:
                 raise InputError(f"expected alength= 4, got {alength}", path, lineno)
@@ -153,9 +157,7 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 )
             nsites = float(params["nsites"]) if "nsites" in params else None
             evalue = float(params["E"]) if "E" in params else 0.0
-            motifs.append(
-                Motif(current["id"], probs, current["alt"], nsites, evalue)
-            )
+            motifs.append(Motif(current["id"], probs, current["alt"], nsites, evalue))
             current = None
         elif line.startswith("URL") and motifs:
             motifs[-1].url = line.split(None, 1)[1] if len(line.split()) > 1 else ""
@@ -164,7 +166,9 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
     return MotifFile(motifs, background, strands, version)
 
 
-def format_meme(motifs: list[Motif], background: np.ndarray | None = None, strands: str = "+ -") -> str:
+def format_meme(
+    motifs: list[Motif], background: np.ndarray | None = None, strands: str = "+ -"
+) -> str:
     """MEME minimal motif format, as the MEME suite's programs and memelite read it."""
     bg = UNIFORM if background is None else np.asarray(background, dtype=float)
     out = [
@@ -194,7 +198,9 @@ def format_meme(motifs: list[Motif], background: np.ndarray | None = None, stran
     return "\n".join(out) + "\n"
 
 
-def write_meme(path: str | os.PathLike, motifs: list[Motif], background=None, strands="+ -") -> None:
+def write_meme(
+    path: str | os.PathLike, motifs: list[Motif], background=None, strands="+ -"
+) -> None:
     from .atomic import atomic_write_text
 
     atomic_write_text(path, format_meme(motifs, background, strands))
@@ -203,4 +209,3 @@ def write_meme(path: str | os.PathLike, motifs: list[Motif], background=None, st
 def reverse_complement(probs: np.ndarray) -> np.ndarray:
     """Reverse complement of a (width, 4) ACGT matrix."""
     return probs[::-1, ::-1].copy()
-

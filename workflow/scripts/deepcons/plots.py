@@ -14,10 +14,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 
 # Metadata fixed so that the same figure gives the same bytes on every run.
-_METADATA = {".png": {"Software": None}, ".pdf": {"CreationDate": None, "Producer": None}, ".svg": {"Date": None}}
+_METADATA = {
+    ".png": {"Software": None},
+    ".pdf": {"CreationDate": None, "Producer": None},
+    ".svg": {"Date": None},
+}
 
 
-def save_figure(fig, paths: str | os.PathLike | Iterable[str | os.PathLike], dpi: int = 150) -> None:
+def save_figure(
+    fig, paths: str | os.PathLike | Iterable[str | os.PathLike], dpi: int = 150
+) -> None:
     """Save ``fig`` to each path (format from the suffix), atomically, then close it."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]

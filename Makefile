@@ -1,0 +1,52 @@
+# Set-up, demo and tests. `make demo` and `make test` do all the set-up on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch, installed before anything else so that no dependency pulls the
+# CUDA build. On a GPU machine: make setup TORCH_SPEC="torch==2.13.0" TORCH_INDEX=<CUDA index>
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+CORES ?= all
+
+.PHONY: setup demo test test-fast lint format bench report clean bedtools
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[workflow,dev]"
+	touch $@
+
+bedtools:
+	@bash workflow/install-bedtools.sh
+
+setup: $(BIN)/.installed bedtools
+
+demo: setup
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+	@echo "Report: $(CURDIR)/results/report.html"
+
+test: setup
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow and not slurm"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/snakemake --lint
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile rules/
+
+bench: setup
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf results logs benchmarks .snakemake

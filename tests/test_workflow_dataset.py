@@ -1,0 +1,181 @@
+"""The dataset stage run by Snakemake: the demo, sequences mode, downloads, bad input."""
+
+import hashlib
+
+import pytest
+import yaml
+from local_http import LocalServer
+from ucsc_mirror import build_mirror, point_to
+from workflow_runner import REPO, demo_config, run_snakemake
+
+DATASET_FILES = [
+    f"results/dataset/{split}.{ext}"
+    for split in ("train", "valid", "test")
+    for ext in ("seq", "codes.npy", "labels.npy", "index.tsv")
+] + [
+    "results/dataset/conserved.bed",
+    "results/dataset/background.bed",
+    "results/dataset/dataset.json",
+]
+
+
+def digests(workdir, files=DATASET_FILES):
+    return {f: hashlib.sha256((workdir / f).read_bytes()).hexdigest() for f in files}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    # the default config (config.yaml beside the Snakefile) from another working directory
+    workdir = tmp_path_factory.mktemp("demo")
+    run_snakemake(workdir, "dataset")
+    return workdir
+
+
+def test_demo_dataset_from_another_directory(demo_run):
+    for f in DATASET_FILES + ["results/dataset/summary.tsv", "results/dataset/summary.png"]:
+        assert (demo_run / f).stat().st_size > 0, f
+    steps = (demo_run / "results/dataset/steps.tsv").read_text().splitlines()
+    assert steps[0] == "set\tstep\tintervals\tbases"
+    counts = {tuple(r.split("\t")[:2]): int(r.split("\t")[2]) for r in steps[1:]}
+    assert counts[("conserved", "conserved_elements")] == 1041
+    n_conserved = counts[("conserved", "length_30_1000")]
+    assert 100 < n_conserved < 1041
+    assert counts[("background", "shuffled")] + counts[("background", "unplaced")] == n_conserved
+    n_lines = sum(
+        len((demo_run / f"results/dataset/{s}.seq").read_text().splitlines())
+        for s in ("train", "valid", "test")
+    )
+    assert n_lines == n_conserved + counts[("background", "n_fraction_at_most_0.1")]
+    # no downloads or stray outputs outside results/ and logs/
+    assert not (demo_run / "resources").exists()
+    assert (demo_run / "logs" / "encode_dataset.log").read_text().count("sequences") >= 3
+
+
+def test_same_config_same_bytes(demo_run, tmp_path):
+    run_snakemake(tmp_path, "dataset")
+    assert digests(tmp_path) == digests(demo_run)
+
+
+def test_sequences_mode_single_file_is_split(tmp_path):
+    sample = REPO / "tests" / "data" / "deepcons-samples" / "sample_tr.seq"
+    config = {"input": {"mode": "sequences", "sequences": {"train": str(sample)}}}
+    run_snakemake(tmp_path, "dataset", config=config)
+    labels = {}
+    for split in ("train", "valid", "test"):
+        rows = (tmp_path / f"results/dataset/{split}.seq").read_text().splitlines()
+        labels[split] = [int(r.split("\t")[1]) for r in rows]
+    assert [len(v) for v in labels.values()] == [4000, 500, 500]
+    assert sum(labels["test"]) == round(2488 * 0.1)
+    assert not (tmp_path / "results" / "genome").exists()
+
+
+def test_sequences_mode_three_files(tmp_path):
+    lines = (REPO / "tests/data/deepcons-samples/sample_tr.seq").read_text().splitlines()
+    for name, part in (("tr", lines[:300]), ("va", lines[300:400]), ("te", lines[400:500])):
+        (tmp_path / f"{name}.seq").write_text("\n".join(part) + "\n")
+    config = {
+        "input": {
+            "mode": "sequences",
+            "sequences": {"train": "tr.seq", "valid": "va.seq", "test": "te.seq"},
+        }
+    }
+    run_snakemake(tmp_path, "dataset", config=config)
+    # given splits are kept as they are, in their order
+    assert (tmp_path / "results/dataset/valid.seq").read_text().splitlines() == lines[300:400]
+
+
+def test_hg19_config_downloads_from_a_local_server(tmp_path):
+    config = yaml.safe_load((REPO / "config" / "hg19.yaml").read_text())
+    www = tmp_path / "www"
+    build_mirror(www, config)
+    with LocalServer(www) as server:
+        config = point_to(config, server.url)
+        run_snakemake(tmp_path / "run", "dataset", config=config)
+        fetched = sorted(p for p, _ in server.requests)
+        assert len(fetched) == 4  # genome, elements, rmsk, refGene; miRNA is not needed yet
+        assert any(p.endswith("/hg19.fa.gz") for p in fetched)
+        downloads = sorted(
+            p.relative_to(tmp_path / "run")
+            for p in (tmp_path / "run/resources/downloads").rglob("*")
+            if p.is_file()
+        )
+        assert [str(d) for d in downloads] == [
+            "resources/downloads/conserved/phastConsElements46wayPlacental.txt.gz",
+            "resources/downloads/genes/refGene.txt.gz",
+            "resources/downloads/genome/hg19.fa.gz",
+            "resources/downloads/repeats/rmsk.txt.gz",
+        ]
+        steps = (tmp_path / "run/results/dataset/steps.tsv").read_text()
+        assert "conserved\tconserved_elements\t1041\t" in steps
+        # a second run fetches nothing
+        run_snakemake(tmp_path / "run", "dataset", config=config)
+        assert len(server.requests) == 4
+    log = (tmp_path / "run/logs/derive_coding_exons.log").read_text()
+    assert "'format': 'genepred'" in log
+
+
+def bad_input_run(tmp_path, **overrides):
+    config = demo_config(**overrides)
+    result = run_snakemake(tmp_path, "dataset", config=config, check=False)
+    assert result.returncode != 0
+    assert not (tmp_path / "results" / "dataset").exists()
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("chr22\t100\t200\nchr22\t500\t400\n", "bad.bed, line 2: end (400) is before start (500)"),
+        ("chr22\t100\t200\nchr22\tabc\t400\n", "bad.bed, line 2: expected integer start and end"),
+        (
+            "chr22\t100\t200\n22\t300\t400\n",
+            "bad.bed, line 2: chromosome '22' is not in the genome FASTA",
+        ),
+    ],
+)
+def test_bad_bed_rows(tmp_path, content, message):
+    (tmp_path / "bad.bed").write_text(content)
+    output = bad_input_run(tmp_path, input={"conserved": "bad.bed"})
+    assert message in output
+    assert not (tmp_path / "results" / "inputs" / "conserved.bed").exists()
+
+
+def test_empty_conserved_set(tmp_path):
+    output = bad_input_run(tmp_path, dataset={"min_length": 990, "max_length": 1000})
+    assert "no conserved elements left after filtering" in output
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"dataset": {"flank": -1}}, "flank"),
+        ({"train": {"device": "tpu"}}, "device"),
+        (
+            {"dataset": {"max_length": 2000}},
+            "config dataset.max_length: 2000 exceeds dataset.pad_length",
+        ),
+        (
+            {"input": {"repeats": "missing.bed"}},
+            "config input.repeats: file not found: missing.bed",
+        ),
+    ],
+)
+def test_bad_config_values(tmp_path, overrides, message):
+    result = run_snakemake(
+        tmp_path, "dataset", config=demo_config(**overrides), check=False, extra=["-n"]
+    )
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_dry_run_lists_the_dag(tmp_path):
+    result = run_snakemake(tmp_path, "dataset", extra=["-n"])
+    for rule in (
+        "prepare_genome",
+        "normalize_annotation",
+        "merge_conserved",
+        "shuffle_background",
+        "encode_dataset",
+    ):
+        assert rule in result.stdout
