@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import special, stats
+
 from deepcons import centrimo as cm
 from deepcons.centrimo_cli import main as centrimo_main
 from deepcons.errors import InputError
@@ -17,7 +19,6 @@ from deepcons.motif_scan import (
     encode_sequences,
     scan_best_sites,
 )
-from scipy import special, stats
 
 REFERENCE_RUNS = {
     # tag: (library options, extra CLI arguments), all with --neg Klf1-200.fa --motif-pseudo 1
@@ -455,3 +456,21 @@ def test_bad_motif_file_raises_one_clear_input_error(tmp_path, meme_reference, c
     assert centrimo_main(["--text", seqs, str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.meme, line 6" in err[0]
+
+
+def test_cli_background_and_region_options(meme_reference, klf1, capsys):
+    inputs = meme_reference / "inputs"
+    seqs, _, motifs = klf1
+    files = [str(inputs / "Klf1.fa"), str(inputs / "Jaspar-subset.meme")]
+    assert centrimo_main(["--text", "--verbosity", "1", "--bfile", "--uniform--", *files]) == 0
+    uniform = cm.run_centrimo(seqs, motifs, background="uniform")
+    assert _data_lines(capsys.readouterr().out) == _data_lines(cm.format_centrimo_tsv(uniform))
+    default = cm.run_centrimo(seqs, motifs)
+    assert _data_lines(cm.format_centrimo_tsv(uniform)) != _data_lines(
+        cm.format_centrimo_tsv(default)
+    )
+    # --minreg 20 --maxreg 150 with 491 positions: odd windows 21..149 bins, 65 tests
+    assert centrimo_main(["--text", "--minreg", "20", "--maxreg", "150", *files]) == 0
+    rows = [line.split("\t") for line in _data_lines(capsys.readouterr().out)[1:]]
+    klf4 = next(r for r in rows if r[1] == "MA0039.2")
+    assert int(klf4[14]) == 65 and 21 <= float(klf4[8]) <= 149

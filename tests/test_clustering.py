@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.cluster import hierarchy
+
 from deepcons import cli
 from deepcons.clustering import (
     Similarity,
@@ -29,7 +31,6 @@ from deepcons.clustering import (
 )
 from deepcons.errors import InputError
 from deepcons.meme_io import Motif, read_meme, reverse_complement, write_meme
-from scipy.cluster import hierarchy
 
 REPO = Path(__file__).resolve().parents[1]
 FAMILIES = {  # JASPAR 2024 matrices of unrelated TF families
@@ -508,6 +509,7 @@ def test_command_line_reports_bad_input(tmp_path, capsys):
 
 def test_heatmap_of_many_motifs_has_no_tick_labels(tmp_path):
     import matplotlib.pyplot as plt
+
     from deepcons import clustering_plots
 
     rng = np.random.default_rng(23)

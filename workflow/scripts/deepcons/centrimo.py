@@ -922,7 +922,7 @@ def _counted_sites(best: BestSites, passing: np.ndarray, m: int, width: int, seq
 def _site_counts(
     best: BestSites,
     passing: np.ndarray,
-    value: np.ndarray,
+    values,
     m: int,
     width: int,
     seq_len: int,
@@ -932,6 +932,7 @@ def _site_counts(
 
     MEME adds the sequences' counts from the best score down (ties by sequence number);
     the order only matters for fractional counts, so it is followed when there are any.
+    ``values(best, m)`` gives the (n_seq,) scores that MEME sorts by.
 
     Returns
     -------
@@ -940,7 +941,7 @@ def _site_counts(
     seq, pos, _, weight = _counted_sites(best, passing, m, width, seq_len, flip)
     if np.any(weight != 1.0):
         rank = np.empty(best.score.shape[0], dtype=np.int64)
-        order = np.lexsort((np.arange(rank.size), -value[:, m]))
+        order = np.lexsort((np.arange(rank.size), -values(best, m)))
         rank[order] = np.arange(rank.size)
         within = np.arange(seq.size)  # rows of one sequence are already in site order
         key = np.lexsort((within, rank[seq]))
@@ -994,6 +995,25 @@ def _motif_threshold(
     if use_lo_fraction:
         return (1 - 1e-15) * threshold * pssm.max_bits
     return threshold
+
+
+def _build_pssms(motifs, seq_len, pseudo_bg, pssm_bg, motif_pseudo, warnings):
+    """(PSSMs, pseudocounted probabilities) per motif; None for motifs too wide (as MEME)."""
+    pssms: list[ScaledPSSM | None] = []
+    probs_list: list[np.ndarray | None] = []
+    for i, motif in enumerate(motifs):
+        if motif.width >= seq_len - 1:
+            warnings.append(
+                f"Skipping motif {motif.id} ({i + 1}/{len(motifs)}) of width {motif.width} "
+                f"because it is too wide for the sequences (>= {seq_len - 1})."
+            )
+            pssms.append(None)
+            probs_list.append(None)
+            continue
+        probs = prepare_motif_probs(motif.probs, motif.nsites, pseudo_bg, motif_pseudo)
+        probs_list.append(probs)
+        pssms.append(build_pssm(probs, pssm_bg))
+    return pssms, probs_list
 
 
 def _weak_motif_warning(
@@ -1142,21 +1162,7 @@ def run_centrimo(
             raise ValueError(f"no control sequence has the expected length ({seq_len})")
         neg = (neg_codes[neg_used, :seq_len], neg_used, np.nonzero(neg_lengths != seq_len)[0])
 
-    # PSSMs (motifs too wide for the sequences are skipped, as in MEME)
-    pssms: list[ScaledPSSM | None] = []
-    probs_list = []
-    for i, motif in enumerate(motifs):
-        if motif.width >= seq_len - 1:
-            warnings.append(
-                f"Skipping motif {motif.id} ({i + 1}/{len(motifs)}) of width {motif.width} "
-                f"because it is too wide for the sequences (>= {seq_len - 1})."
-            )
-            pssms.append(None)
-            probs_list.append(None)
-            continue
-        probs = prepare_motif_probs(motif.probs, motif.nsites, pseudo_bg, motif_pseudo)
-        probs_list.append(probs)
-        pssms.append(build_pssm(probs, pssm_bg))
+    pssms, probs_list = _build_pssms(motifs, seq_len, pseudo_bg, pssm_bg, motif_pseudo, warnings)
     scanned = [i for i, p in enumerate(pssms) if p is not None]
 
     def scan(c: np.ndarray) -> BestSites:
@@ -1176,12 +1182,14 @@ def run_centrimo(
 
     pv_cache: dict = {}
     n_cols = len(motifs)
-    value = np.full(best.score.shape, np.nan)
+
+    def values(sites: BestSites, m: int) -> np.ndarray:
+        return _score_values(
+            pssms[m], sites.score[:, m], use_pvalues, pssm_bg, seq_len, both, pv_cache, m
+        )
+
     passing = np.zeros(best.score.shape, dtype=bool)
-    neg_value = neg_passing = None
-    if neg_best is not None:
-        neg_value = np.full(neg_best.score.shape, np.nan)
-        neg_passing = np.zeros(neg_best.score.shape, dtype=bool)
+    neg_passing = None if neg_best is None else np.zeros(neg_best.score.shape, dtype=bool)
     thresholds = np.full(n_cols, np.nan)
     for m in scanned:
         thresholds[m] = _motif_threshold(pssms[m], score_threshold, use_pvalues, use_lo_fraction)
@@ -1199,18 +1207,27 @@ def run_centrimo(
         )
         if warning:
             warnings.append(warning)
-        value[:, m] = _score_values(
-            pssms[m], best.score[:, m], use_pvalues, pssm_bg, seq_len, both, pv_cache, m
-        )
-        passing[:, m] = value[:, m] >= thresholds[m]
+        passing[:, m] = values(best, m) >= thresholds[m]
         if neg_best is not None:
-            neg_value[:, m] = _score_values(
-                pssms[m], neg_best.score[:, m], use_pvalues, pssm_bg, seq_len, both, pv_cache, m
-            )
-            neg_passing[:, m] = neg_value[:, m] >= thresholds[m]
+            neg_passing[:, m] = values(neg_best, m) >= thresholds[m]
 
     log_pvalue_thresh = (
         min(0.0, math.log(ethresh) - math.log(n_motifs)) if ethresh > 0 else -math.inf
+    )
+    context = _Context(
+        best,
+        passing,
+        neg_best,
+        neg_passing,
+        values,
+        seq_len,
+        flip,
+        log_pvalue_thresh,
+        motifs,
+        db_index,
+        probs_list,
+        pssms,
+        thresholds,
     )
     results: list[MotifResult] = []
     by_width: dict[int, list[int]] = {}
@@ -1227,57 +1244,10 @@ def run_centrimo(
             centers = np.full(spreads.size, seq_len - 1, dtype=np.int64)
         if spreads.size == 0:
             continue
-        counts = np.stack(
-            [_site_counts(best, passing, value, m, width, seq_len, flip) for m in group]
-        )
-        total = passing[:, group].sum(axis=0).astype(np.int64)
-        neg_counts = neg_total = None
-        if neg_best is not None:
-            neg_counts = np.stack(
-                [
-                    _site_counts(neg_best, neg_passing, neg_value, m, width, seq_len, flip)
-                    for m in group
-                ]
-            )
-            neg_total = neg_passing[:, group].sum(axis=0).astype(np.int64)
-        log_n_tests = math.log(spreads.size)
-        sites, log_p = _window_stats_all(counts, total, centers, spreads, n_bins)
-        log_adj = logev_array(log_n_tests, log_p)
-        for k, m in enumerate(group):
-            if total[k] == 0:
-                continue  # no sites in the positive set, hence no windows
-            windows = _best_windows(
-                sites[k],
-                log_p[k],
-                log_adj[k],
-                int(total[k]),
-                centers,
-                spreads,
-                n_bins,
-                log_n_tests,
-                log_pvalue_thresh,
-                None if neg_counts is None else neg_counts[k],
-                None if neg_total is None else int(neg_total[k]),
-            )
-            if not windows:
-                continue
-            results.append(
-                MotifResult(
-                    motif_index=m,
-                    db_index=db_index[m],
-                    motif=motifs[m],
-                    consensus=consensus(probs_list[m]),
-                    pssm=pssms[m],
-                    score_threshold=float(thresholds[m]),
-                    total_width=n_bins,
-                    mult_tests=int(spreads.size),
-                    total_sites=int(total[k]),
-                    neg_total_sites=0 if neg_total is None else int(neg_total[k]),
-                    windows=windows,
-                    site_counts=counts[k],
-                    neg_site_counts=None if neg_counts is None else neg_counts[k],
-                )
-            )
+        # bound the (motifs x windows) arrays: --local has ~n_bins**2 / 2 windows
+        chunk = max(1, _WINDOW_BUDGET // spreads.size)
+        for c0 in range(0, len(group), chunk):
+            results += _analyse_motifs(context, group[c0 : c0 + chunk], width, centers, spreads)
     results.sort(key=lambda r: (r.best.log_adj_pvalue, r.db_index, r.motif_index, r.best.center))
     return CentrimoResult(
         motifs=results,
@@ -1296,6 +1266,97 @@ def run_centrimo(
         neg_passing=neg_passing,
         warnings=warnings,
     )
+
+
+_WINDOW_BUDGET = 2**24  # motifs x windows evaluated at once
+
+
+@dataclass
+class _Context:
+    """What the window statistics of any motif need (internal to :func:`run_centrimo`)."""
+
+    best: BestSites
+    passing: np.ndarray
+    neg_best: BestSites | None
+    neg_passing: np.ndarray | None
+    values: object  # (BestSites, motif) -> (n_seq,) threshold scores
+    seq_len: int
+    flip: bool
+    log_pvalue_thresh: float
+    motifs: list
+    db_index: list
+    probs_list: list
+    pssms: list
+    thresholds: np.ndarray
+
+
+def _analyse_motifs(
+    ctx: _Context, group: list[int], width: int, centers: np.ndarray, spreads: np.ndarray
+) -> list[MotifResult]:
+    """Counts, window statistics and best windows of motifs of one width.
+
+    Parameters
+    ----------
+    group : list of int
+        Input motif indices, all of width ``width``.
+    centers, spreads : (n_windows,) int64
+        The windows to test (doubled coordinates).
+    """
+    seq_len, flip = ctx.seq_len, ctx.flip
+    n_bins = seq_len - width + 1
+    counts = np.stack(
+        [_site_counts(ctx.best, ctx.passing, ctx.values, m, width, seq_len, flip) for m in group]
+    )
+    total = ctx.passing[:, group].sum(axis=0).astype(np.int64)
+    neg_counts = neg_total = None
+    if ctx.neg_best is not None:
+        neg_counts = np.stack(
+            [
+                _site_counts(ctx.neg_best, ctx.neg_passing, ctx.values, m, width, seq_len, flip)
+                for m in group
+            ]
+        )
+        neg_total = ctx.neg_passing[:, group].sum(axis=0).astype(np.int64)
+    log_n_tests = math.log(spreads.size)
+    sites, log_p = _window_stats_all(counts, total, centers, spreads, n_bins)
+    log_adj = logev_array(log_n_tests, log_p)
+    results = []
+    for k, m in enumerate(group):
+        if total[k] == 0:
+            continue  # no sites in the positive set, hence no windows
+        windows = _best_windows(
+            sites[k],
+            log_p[k],
+            log_adj[k],
+            int(total[k]),
+            centers,
+            spreads,
+            n_bins,
+            log_n_tests,
+            ctx.log_pvalue_thresh,
+            None if neg_counts is None else neg_counts[k],
+            None if neg_total is None else int(neg_total[k]),
+        )
+        if not windows:
+            continue
+        results.append(
+            MotifResult(
+                motif_index=m,
+                db_index=ctx.db_index[m],
+                motif=ctx.motifs[m],
+                consensus=consensus(ctx.probs_list[m]),
+                pssm=ctx.pssms[m],
+                score_threshold=float(ctx.thresholds[m]),
+                total_width=n_bins,
+                mult_tests=int(spreads.size),
+                total_sites=int(total[k]),
+                neg_total_sites=0 if neg_total is None else int(neg_total[k]),
+                windows=windows,
+                site_counts=counts[k],
+                neg_site_counts=None if neg_counts is None else neg_counts[k],
+            )
+        )
+    return results
 
 
 def _backgrounds(background, codes, lengths, both: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -1359,13 +1420,16 @@ def _best_windows(
     """
     log_p, log_adj = log_p.copy(), log_adj.copy()
     bins = (spreads - 1) // 2 + 1
+    # windows whose adjusted p-value is clamped to 1 far from the boundary need no check
+    settled = (log_n_tests + log_p) > _LOGMAXPROD + 1e-6
     tol = 1e-9 * np.maximum(1.0, np.abs(log_adj))
-    near = np.abs(log_adj - log_pvalue_thresh) <= tol
+    near = (np.abs(log_adj - log_pvalue_thresh) <= tol) & ~settled
     candidate = log_adj <= log_pvalue_thresh + tol
     if not candidate.any():
         return []
     best_screen = log_adj[candidate].min()
-    exact = near | (candidate & (log_adj <= best_screen + 1e-9 * max(1.0, abs(best_screen))))
+    top = candidate & (log_adj <= best_screen + 1e-9 * max(1.0, abs(best_screen))) & ~settled
+    exact = near | top
     for i in np.nonzero(exact)[0]:
         log_p[i] = log_binomial_tail(sites[i], total, int(bins[i]), n_bins)
         log_adj[i] = logev(log_n_tests, log_p[i])

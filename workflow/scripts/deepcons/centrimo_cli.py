@@ -162,10 +162,23 @@ def _skip_message(name: str, length: int, expected: int) -> str:
     )
 
 
+def _join_dashed_values(argv: list[str]) -> list[str]:
+    """``--bfile --uniform--`` -> ``--bfile=--uniform--`` (argparse would see an option)."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in ("--bfile", "-bfile") and i + 1 < len(argv):
+            out.append(f"--bfile={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: list[str]) -> int:
     """Run ``centrimo`` with MEME's arguments; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dashed_values(list(argv)))
     if args.use_pvalues and args.use_lo_fraction:
         parser.error("you cannot specify both --use-pvalues and --use-lo-fraction")
     if args.maxreg and args.minreg and args.minreg >= args.maxreg:
