@@ -22,14 +22,20 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 include: "rules/common.smk"
 include: "rules/resources.smk"
 include: "rules/dataset.smk"
+include: "rules/train.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True
 
 
 rule dataset:
     input:
         dataset_targets(),
+
+
+rule train:
+    input:
+        train_targets(),

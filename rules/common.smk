@@ -41,7 +41,8 @@ def check_config():
         config_error("input.sequences.train", "required when input.mode is sequences")
     elif bool(inp["sequences"].get("valid")) != bool(inp["sequences"].get("test")):
         config_error(
-            "input.sequences", "give both valid and test, or neither (train is then split)"
+            "input.sequences",
+            "give both valid and test, or neither (train is then split)",
         )
     if ds["max_length"] > ds["pad_length"]:
         config_error(
@@ -57,6 +58,17 @@ def check_config():
 
 
 check_config()
+
+
+def gpu_requested():
+    """Whether training will use a GPU: cuda, or auto with an NVIDIA driver present."""
+    device = config["train"]["device"]
+    return device == "cuda" or (
+        device == "auto" and shutil.which("nvidia-smi") is not None
+    )
+
+
+USE_GPU = gpu_requested()
 
 
 def url_filename(url):
@@ -118,6 +130,17 @@ def motif_tools():
     return {tools} if isinstance(tools, str) else set(tools)
 
 
+def encode_inputs(wildcards):
+    if MODE == "genome":
+        return {
+            "conserved": "results/dataset/conserved.bed",
+            "background": "results/dataset/background.bed",
+            "genome": "results/genome/genome.fa",
+            "fai": "results/genome/genome.fa.fai",
+        }
+    return {"sequences": sequences_paths()}
+
+
 def dataset_targets():
     targets = expand(
         "results/dataset/{split}.{ext}",
@@ -135,5 +158,16 @@ def dataset_targets():
     return targets
 
 
+def train_targets():
+    return [
+        "results/train/model.safetensors",
+        "results/train/history.tsv",
+        "results/train/learning_curve.png",
+        "results/train/baseline.json",
+        "results/evaluate/metrics.tsv",
+        "results/evaluate/roc.png",
+    ]
+
+
 def all_targets():
-    return dataset_targets()
+    return dataset_targets() + train_targets()

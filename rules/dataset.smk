@@ -14,19 +14,19 @@ rule merge_conserved:
     output:
         bed="results/dataset/conserved.bed",
         steps="results/dataset/conserved_steps.tsv",
+    log:
+        "logs/merge_conserved.log",
+    benchmark:
+        "benchmarks/merge_conserved.tsv"
+    conda:
+        "../envs/dataset.yaml"
+    resources:
+        mem_mb=4000,
     params:
         flank=DS["flank"],
         min_length=DS["min_length"],
         max_length=DS["max_length"],
         max_n_fraction=DS["max_n_fraction"],
-    log:
-        "logs/merge_conserved.log",
-    benchmark:
-        "benchmarks/merge_conserved.tsv"
-    resources:
-        mem_mb=4000,
-    conda:
-        "../envs/dataset.yaml"
     script:
         "../workflow/scripts/merge_conserved.py"
 
@@ -44,31 +44,20 @@ rule shuffle_background:
     output:
         bed="results/dataset/background.bed",
         steps="results/dataset/background_steps.tsv",
-    params:
-        seed=DS["seed"],
-        max_tries=DS["shuffle_max_tries"],
-        max_n_fraction=DS["max_n_fraction"],
     log:
         "logs/shuffle_background.log",
     benchmark:
         "benchmarks/shuffle_background.tsv"
-    resources:
-        mem_mb=4000,
     conda:
         "../envs/dataset.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        seed=DS["seed"],
+        max_tries=DS["shuffle_max_tries"],
+        max_n_fraction=DS["max_n_fraction"],
     script:
         "../workflow/scripts/shuffle_background.py"
-
-
-def encode_inputs(wildcards):
-    if MODE == "genome":
-        return {
-            "conserved": "results/dataset/conserved.bed",
-            "background": "results/dataset/background.bed",
-            "genome": "results/genome/genome.fa",
-            "fai": "results/genome/genome.fa.fai",
-        }
-    return {"sequences": sequences_paths()}
 
 
 rule encode_dataset:
@@ -81,20 +70,20 @@ rule encode_dataset:
             split=SPLITS,
             ext=["seq", "codes.npy", "labels.npy", "index.tsv"],
         ),
+    log:
+        "logs/encode_dataset.log",
+    benchmark:
+        "benchmarks/encode_dataset.tsv"
+    conda:
+        "../envs/dataset.yaml"
+    resources:
+        mem_mb=8000,
     params:
         mode=MODE,
         pad_length=DS["pad_length"],
         spacer_length=DS["spacer_length"],
         split=DS["split"],
         seed=DS["seed"],
-    log:
-        "logs/encode_dataset.log",
-    benchmark:
-        "benchmarks/encode_dataset.tsv"
-    resources:
-        mem_mb=8000,
-    conda:
-        "../envs/dataset.yaml"
     script:
         "../workflow/scripts/encode_dataset.py"
 
@@ -111,11 +100,11 @@ rule summarize_dataset:
         steps="results/dataset/steps.tsv",
         png="results/dataset/summary.png",
         pdf="results/dataset/summary.pdf",
-    params:
-        step_sets=STEP_SETS,
     log:
         "logs/summarize_dataset.log",
     conda:
         "../envs/dataset.yaml"
+    params:
+        step_sets=STEP_SETS,
     script:
         "../workflow/scripts/summarize_dataset.py"

@@ -8,12 +8,12 @@ wildcard_constraints:
 rule download_input:
     output:
         "resources/downloads/{key}/{filename}",
-    params:
-        url=lambda wc: url_of_download(wc.key),
     log:
         "logs/download_input/{key}/{filename}.log",
     conda:
         "../envs/dataset.yaml"
+    params:
+        url=lambda wc: url_of_download(wc.key),
     script:
         "../workflow/scripts/download_input.py"
 
@@ -30,10 +30,10 @@ rule prepare_genome:
         "logs/prepare_genome.log",
     benchmark:
         "benchmarks/prepare_genome.tsv"
-    resources:
-        mem_mb=4000,
     conda:
         "../envs/dataset.yaml"
+    resources:
+        mem_mb=4000,
     script:
         "../workflow/scripts/prepare_genome.py"
 
@@ -43,18 +43,20 @@ rule select_chromosomes:
         sizes="results/genome/chrom.sizes",
     output:
         sizes="results/genome/selected.sizes",
-    params:
-        pattern=config["input"]["chromosomes"],
     log:
         "logs/select_chromosomes.log",
     conda:
         "../envs/dataset.yaml"
+    params:
+        pattern=config["input"]["chromosomes"],
     script:
         "../workflow/scripts/select_chromosomes.py"
 
 
 ANNOTATION_KINDS = [
-    k for k in ("conserved", "repeats", "genes", "coding_exons", "mirna") if has_input(k)
+    k
+    for k in ("conserved", "repeats", "genes", "coding_exons", "mirna")
+    if has_input(k)
 ]
 
 
@@ -64,15 +66,15 @@ rule normalize_annotation:
         sizes="results/genome/chrom.sizes",
     output:
         bed="results/inputs/{kind}.bed",
-    params:
-        chromosomes=config["input"]["chromosomes"],
-        unknown_chromosomes=config["input"]["unknown_chromosomes"],
     log:
         "logs/normalize_annotation/{kind}.log",
     wildcard_constraints:
         kind="|".join(ANNOTATION_KINDS) or "none",
     conda:
         "../envs/dataset.yaml"
+    params:
+        chromosomes=config["input"]["chromosomes"],
+        unknown_chromosomes=config["input"]["unknown_chromosomes"],
     script:
         "../workflow/scripts/normalize_annotation.py"
 
@@ -85,12 +87,12 @@ if not has_input("coding_exons"):
             sizes="results/genome/chrom.sizes",
         output:
             bed="results/inputs/coding_exons.bed",
-        params:
-            chromosomes=config["input"]["chromosomes"],
-            unknown_chromosomes=config["input"]["unknown_chromosomes"],
         log:
             "logs/derive_coding_exons.log",
         conda:
             "../envs/dataset.yaml"
+        params:
+            chromosomes=config["input"]["chromosomes"],
+            unknown_chromosomes=config["input"]["unknown_chromosomes"],
         script:
             "../workflow/scripts/normalize_annotation.py"

@@ -1,0 +1,88 @@
+"""The networks: sizes, shapes, and the fused conv + global max layer against plain PyTorch."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from deepcons.fastconv import conv_global_max, conv_global_max_reference
+from deepcons.model import build_model, count_parameters, one_hot
+
+
+def test_paper_configuration_has_2_3_million_parameters():
+    model = build_model({"kernels": {10: 1000, 20: 500}, "hidden": 1500})
+    # 1000*(4*10+1) + 500*(4*20+1) + 1500*1500+1500 + 1500+1
+    assert count_parameters(model) == 2_334_501
+    assert model.kernel_ids()[:2] == ["k10_0", "k10_1"] and model.kernel_ids()[-1] == "k20_499"
+
+
+@pytest.mark.parametrize("architecture", ["deepcons", "deepsea"])
+def test_output_shapes(architecture):
+    h = {
+        "architecture": architecture,
+        "kernels": {6: 8, 12: 4},
+        "hidden": 16,
+        "deepsea_channels": [8, 12, 16],
+        "input_length": 300,
+    }
+    model = build_model(h)
+    codes = torch.randint(0, 5, (7, 300), dtype=torch.uint8)
+    assert model(codes).shape == (7,)
+    assert model.forward_one_hot(one_hot(codes)).shape == (7,)
+
+
+def test_one_hot_n_is_zero():
+    x = one_hot(torch.tensor([[0, 1, 2, 3, 4]], dtype=torch.uint8))
+    assert x.shape == (1, 4, 5)
+    assert x[0].T.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("width, block", [(10, 64), (20, 7), (5, 1000)])
+def test_fused_layer_equals_plain_values_and_gradients(width, block):
+    gen = torch.Generator().manual_seed(width)
+    codes = torch.randint(0, 5, (6, 150), generator=gen, dtype=torch.uint8)
+    x = one_hot(codes).double().requires_grad_()
+    weight = torch.randn(9, 4, width, generator=gen, dtype=torch.double, requires_grad=True)
+    bias = torch.randn(9, generator=gen, dtype=torch.double, requires_grad=True)
+    upstream = torch.randn(6, 9, generator=gen, dtype=torch.double)
+
+    ref, _ = conv_global_max_reference(x, weight, bias)
+    ref_grads = torch.autograd.grad((ref * upstream).sum(), (x, weight, bias))
+    fused, argmax = conv_global_max(x, weight, bias, block)
+    grads = torch.autograd.grad((fused * upstream).sum(), (x, weight, bias))
+
+    assert torch.allclose(fused, ref)
+    for ours, theirs in zip(grads, ref_grads, strict=True):
+        assert torch.allclose(ours, theirs, atol=1e-10)
+    # the argmax is where the (pre-ReLU) maximum is
+    conv = F.conv1d(x.detach(), weight.detach(), bias.detach())
+    assert torch.equal(conv.gather(2, argmax.unsqueeze(-1)).squeeze(-1), conv.amax(2))
+
+
+def test_fused_layer_passes_gradcheck():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 4, 30, generator=gen, dtype=torch.double, requires_grad=True)
+    weight = torch.randn(3, 4, 5, generator=gen, dtype=torch.double, requires_grad=True)
+    bias = torch.randn(3, generator=gen, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a, w, b: conv_global_max(a, w, b, 8)[0], (x, weight, bias)
+    )
+
+
+def test_fast_and_plain_models_agree():
+    torch.manual_seed(0)
+    fast = build_model(
+        {"kernels": {10: 16, 20: 8}, "hidden": 12, "dropout_conv": 0, "dropout_hidden": 0},
+        fast=True,
+    )
+    plain = build_model(
+        {"kernels": {10: 16, 20: 8}, "hidden": 12, "dropout_conv": 0, "dropout_hidden": 0},
+        fast=False,
+    )
+    plain.load_state_dict(fast.state_dict())
+    codes = torch.randint(0, 5, (5, 200), dtype=torch.uint8)
+    out_fast, out_plain = fast(codes), plain(codes)
+    assert torch.allclose(out_fast, out_plain, atol=1e-6)
+    out_fast.sum().backward()
+    out_plain.sum().backward()
+    for (name, p_fast), p_plain in zip(fast.named_parameters(), plain.parameters(), strict=True):
+        assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5), name

@@ -1,0 +1,118 @@
+"""The training stage run by Snakemake: outputs, and resuming after a kill."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from workflow_runner import REPO, demo_config, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+TRAIN_SETTINGS = {"max_epochs": 24, "patience": 100, "batch_size": 32, "threads": 1}
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("train")
+    run_snakemake(workdir, "train", config=demo_config(train=TRAIN_SETTINGS))
+    return workdir
+
+
+def test_train_stage_outputs(trained):
+    history = (trained / "results/train/history.tsv").read_text().splitlines()
+    assert history[0].split("\t") == [
+        "epoch",
+        "train_loss",
+        "valid_loss",
+        "valid_auc",
+        "seconds",
+        "train_seq_per_s",
+    ]
+    assert len(history) == 1 + 24
+    metrics = (trained / "results/evaluate/metrics.tsv").read_text().splitlines()
+    assert metrics[0].split("\t") == ["model", "split", "n", "accuracy", "auc"]
+    assert {tuple(r.split("\t")[:2]) for r in metrics[1:]} == {
+        (m, s) for m in ("cnn", "logreg") for s in ("valid", "test")
+    }
+    predictions = (trained / "results/evaluate/predictions.tsv").read_text().splitlines()
+    assert predictions[0] == "id\tlabel\tcnn\tlogreg" and len(predictions) > 10
+    for figure in (
+        "results/train/learning_curve.png",
+        "results/evaluate/roc.png",
+        "results/evaluate/roc.pdf",
+    ):
+        assert (trained / figure).stat().st_size > 1000
+    # the resumable state is gone once training has finished
+    assert not (trained / "results/train/checkpoint/state.safetensors").exists()
+    assert "epoch 24/24" in (trained / "logs/train_cnn.log").read_text()
+
+
+def checkpoint_epoch(workdir):
+    import json
+
+    from safetensors import safe_open
+
+    path = workdir / "results/train/checkpoint/state.safetensors"
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return json.loads(f.metadata()["state"])["epoch"]
+    except Exception:
+        return 0
+
+
+def test_killed_training_resumes_to_the_same_result(trained, tmp_path):
+    config = demo_config(train=TRAIN_SETTINGS)
+    # build the data set first, so that the kill lands in training
+    run_snakemake(tmp_path, "dataset", config=config)
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "train",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(tmp_path),
+    ]
+    cmd += ["--cores", "2", "--configfile", str(tmp_path / "config.yaml")]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while checkpoint_epoch(tmp_path) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+    stopped_at = checkpoint_epoch(tmp_path)
+    assert 3 <= stopped_at < 24
+    assert not (tmp_path / "results/train/model.safetensors").exists()
+
+    run_snakemake(tmp_path, "train", config=config)
+    log = (tmp_path / "logs/train_cnn.log").read_text()
+    assert f"resumed from the checkpoint after epoch {stopped_at}" in log
+    assert sha(tmp_path / "results/train/model.safetensors") == sha(
+        trained / "results/train/model.safetensors"
+    )
+    assert (tmp_path / "results/evaluate/metrics.tsv").read_text() == (
+        trained / "results/evaluate/metrics.tsv"
+    ).read_text()
+    ours = [
+        r.split("\t")[:4] for r in (tmp_path / "results/train/history.tsv").read_text().splitlines()
+    ]
+    theirs = [
+        r.split("\t")[:4] for r in (trained / "results/train/history.tsv").read_text().splitlines()
+    ]
+    assert ours == theirs

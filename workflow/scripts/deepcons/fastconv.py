@@ -1,0 +1,131 @@
+"""Convolution + ReLU + global max pooling in one step, with an argmax-window backward pass.
+
+Because the pooling is a global max, each (sequence, kernel) output depends on one window of
+the input only: the one at the kernel's maximum. So
+
+    y[b, k]    = relu(max_p (W[k] * x[b, :, p:p+w]) + bias[k])
+    dL/dW[k]   = sum_b g[b, k] * x[b, :, a:a+w],   a = argmax_p, g = dL/dy * [y > 0]
+    dL/dx[b]  += g[b, k] * W[k]  placed at a
+
+The forward pass never keeps the (batch, kernels, positions) activation map: it is computed
+a block of positions at a time and reduced to its maximum and argmax at once. The backward
+pass gathers the argmax windows instead of correlating the whole map with the input, which
+is where a plain implementation spends as long as in the forward pass.
+
+The result equals ``F.conv1d`` -> ``relu`` -> ``amax`` (tests compare values and gradients).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+# Positions of the activation map computed at a time: bounds memory to
+# batch x kernels x BLOCK floats; 64 measured fastest on CPU (bench/train.py).
+BLOCK = 64
+
+
+def conv_max_argmax(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, block: int = BLOCK
+):
+    """Maximum over positions of a valid 1-D convolution, and where it is.
+
+    Parameters
+    ----------
+    x : (B, C, L) float input.
+    weight : (K, C, w) kernels.
+    bias : (K,) or None.
+
+    Returns
+    -------
+    values : (B, K) maximum of conv(x) + bias over the L - w + 1 positions.
+    argmax : (B, K) int64 position of the first maximum.
+    """
+    width = weight.shape[-1]
+    n_pos = x.shape[-1] - width + 1
+    if n_pos < 1:
+        raise ValueError(f"input of length {x.shape[-1]} is shorter than the kernel width {width}")
+    best = best_at = None
+    for start in range(0, n_pos, block):
+        stop = min(start + block, n_pos)
+        out = F.conv1d(x[:, :, start : stop + width - 1], weight)
+        values, where = out.max(dim=2)
+        where = where + start
+        if best is None:
+            best, best_at = values, where
+        else:
+            better = values > best  # strict: the first maximum wins, as in a single pass
+            best = torch.where(better, values, best)
+            best_at = torch.where(better, where, best_at)
+    if bias is not None:
+        best = best + bias
+    return best, best_at
+
+
+def gather_windows(x: torch.Tensor, argmax: torch.Tensor, width: int) -> torch.Tensor:
+    """Input windows at each (sequence, kernel) argmax.
+
+    Parameters
+    ----------
+    x : (B, C, L); argmax : (B, K) start positions.
+
+    Returns
+    -------
+    (B, K, C, width) windows.
+    """
+    B, C, _ = x.shape
+    positions = argmax.unsqueeze(-1) + torch.arange(width, device=x.device)  # (B, K, w)
+    index = positions.reshape(B, 1, -1).expand(B, C, -1)  # (B, C, K*w)
+    windows = torch.gather(x, 2, index).reshape(B, C, argmax.shape[1], width)
+    return windows.permute(0, 2, 1, 3)
+
+
+class ConvGlobalMax(torch.autograd.Function):
+    """relu(max over positions of conv1d(x, weight) + bias), argmax-window backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, block):
+        with torch.no_grad():
+            values, argmax = conv_max_argmax(x, weight, bias, block)
+        out = values.clamp_min(0)
+        ctx.save_for_backward(x, weight, argmax, out)
+        ctx.mark_non_differentiable(argmax)
+        return out, argmax
+
+    @staticmethod
+    def backward(ctx, grad_out, _grad_argmax):
+        x, weight, argmax, out = ctx.saved_tensors
+        width = weight.shape[-1]
+        g = grad_out * (out > 0)  # ReLU
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[1]:
+            windows = gather_windows(x, argmax, width)  # (B, K, C, w)
+            grad_w = torch.einsum("bk,bkcw->kcw", g, windows)
+        if ctx.needs_input_grad[2]:
+            grad_b = g.sum(0)
+        if ctx.needs_input_grad[0]:
+            B, C, L = x.shape
+            K = weight.shape[0]
+            contrib = g[:, :, None, None] * weight[None]  # (B, K, C, w)
+            positions = argmax.unsqueeze(-1) + torch.arange(width, device=x.device)  # (B, K, w)
+            index = (
+                positions[:, :, None, :]
+                .expand(B, K, C, width)
+                .permute(0, 2, 1, 3)
+                .reshape(B, C, -1)
+            )
+            src = contrib.permute(0, 2, 1, 3).reshape(B, C, -1)
+            grad_x = torch.zeros_like(x).scatter_add_(2, index, src)
+        return grad_x, grad_w, grad_b, None
+
+
+def conv_global_max(x, weight, bias=None, block: int = BLOCK):
+    """Fused conv + ReLU + global max: (B, C, L) -> ((B, K) values, (B, K) argmax)."""
+    return ConvGlobalMax.apply(x, weight, bias, block)
+
+
+def conv_global_max_reference(x, weight, bias=None):
+    """The plain PyTorch composition the fused layer must equal."""
+    out = F.relu(F.conv1d(x, weight, bias))
+    values, argmax = out.max(dim=2)
+    return values, argmax

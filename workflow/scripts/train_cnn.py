@@ -1,0 +1,60 @@
+"""Rule train_cnn: the DeepCons CNN with Adagrad and early stopping, resumable."""
+
+import torch
+
+from deepcons.dataset import load_split, read_dataset_info
+from deepcons.figures_train import plot_learning_curve
+from deepcons.logs import run_rule
+from deepcons.model import build_model, count_parameters
+from deepcons.modelio import save_model
+from deepcons.training import (
+    Checkpoint,
+    TrainSettings,
+    fingerprint,
+    hash_files,
+    train,
+    write_history,
+)
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    info = read_dataset_info(smk.input.info)
+    hparams = {**smk.params.model, "input_length": info["width"]}
+    t = smk.params.train
+    settings = TrainSettings(
+        batch_size=t["batch_size"],
+        max_epochs=t["max_epochs"],
+        patience=t["patience"],
+        learning_rate=t["learning_rate"],
+        seed=t["seed"],
+        device=t["device"],
+    )
+    data_hash = hash_files(smk.input.arrays)
+    torch.manual_seed(settings.seed)
+    model = build_model(hparams, fast=t["fast_conv"])
+    key = fingerprint(hparams, settings.__dict__, data_hash)
+    directory = smk.input.info.rsplit("/", 1)[0]
+    train_data = load_split(directory, "train")
+    valid_data = load_split(directory, "valid")
+
+    def on_epoch(state):
+        write_history(smk.output.history, state.history)
+        plot_learning_curve(state.history, [smk.output.curve], state.best_epoch)
+
+    checkpoint = Checkpoint(smk.params.checkpoint)
+    _, state = train(model, train_data, valid_data, settings, checkpoint, key, on_epoch)
+    provenance = {
+        "config": {"model": smk.params.model, "train": t},
+        "data_sha256": data_hash,
+        "best_epoch": state.best_epoch,
+        "best_valid_loss": state.best_loss,
+        "epochs": state.epoch,
+        "parameters": count_parameters(model),
+    }
+    save_model(model, hparams, smk.output.weights, provenance)
+    on_epoch(state)
+    checkpoint.remove()  # done: a later run with other settings starts afresh
+
+
+run_rule(main, snakemake)
