@@ -23,6 +23,8 @@ include: "rules/common.smk"
 include: "rules/resources.smk"
 include: "rules/dataset.smk"
 include: "rules/train.smk"
+include: "rules/motifs.smk"
+include: "rules/positional.smk"
 
 
 rule all:
@@ -39,3 +41,13 @@ rule dataset:
 rule train:
     input:
         train_targets(),
+
+
+rule motifs:
+    input:
+        motif_targets(),
+
+
+rule positional:
+    input:
+        positional_targets(),

@@ -90,8 +90,9 @@ def resolve_path(value, key):
     beside_workflow = WORKFLOW_DIR / path
     if beside_workflow.exists():
         return str(beside_workflow)
+    label = key if "." in key and not key.startswith("sequences.") else f"input.{key}"
     config_error(
-        f"input.{key}",
+        label,
         f"file not found: {value} (looked in {os.getcwd()} and {WORKFLOW_DIR})",
     )
 
@@ -141,6 +142,16 @@ def encode_inputs(wildcards):
     return {"sequences": sequences_paths()}
 
 
+def known_motif_files():
+    """MEME files of known motifs: a JASPAR release from pyjaspar, or the user's files."""
+    database = config["motifs"]["database"]
+    if isinstance(database, str) and re.fullmatch(r"JASPAR\d{4}", database):
+        m = config["motifs"]
+        return [f"resources/motifs/{database}_{m['collection']}_{m['tax_group']}.meme"]
+    files = [database] if isinstance(database, str) else database
+    return [resolve_path(f, "motifs.database") for f in files]
+
+
 def dataset_targets():
     targets = expand(
         "results/dataset/{split}.{ext}",
@@ -169,5 +180,31 @@ def train_targets():
     ]
 
 
+def motif_targets():
+    return [
+        "results/motifs/kernels.meme",
+        "results/motifs/kernel_logos.pdf",
+        "results/motifs/kernel_logos.png",
+        "results/motifs/tomtom.tsv",
+        "results/motifs/matches.tsv",
+        "results/motifs/known_matches.png",
+    ]
+
+
+# Anchors of the positional analysis: gene TSSs and TESs, and miRNA hairpins when given.
+ANCHORS = ["tss", "tes"] + (["mirna"] if has_input("mirna") else [])
+
+
+def positional_targets():
+    if not (has_input("genome") and has_input("genes")):
+        return []
+    return [
+        "results/positional/summary.tsv",
+        "results/positional/site_distributions.png",
+        "results/positional/strand_bias.tsv",
+        "results/positional/strand_bias.png",
+    ]
+
+
 def all_targets():
-    return dataset_targets() + train_targets()
+    return dataset_targets() + train_targets() + motif_targets() + positional_targets()

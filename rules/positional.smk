@@ -1,0 +1,105 @@
+# Positional and strand bias of the kernels around TSSs, TESs and miRNA hairpins
+# (paper section 3.4, Figs. 4 and 5).
+
+POS = config["positional"]
+
+
+rule extract_windows:
+    input:
+        anchors=lambda wc: annotation_bed("mirna" if wc.anchor == "mirna" else "genes"),
+        sizes="results/genome/chrom.sizes",
+        gaps="results/genome/gaps.bed",
+        genome="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+    output:
+        fasta="results/positional/{anchor}/windows.fa",
+        table="results/positional/{anchor}/windows.tsv",
+        counts="results/positional/{anchor}/window_counts.tsv",
+    log:
+        "logs/extract_windows/{anchor}.log",
+    wildcard_constraints:
+        anchor="tss|tes|mirna",
+    conda:
+        "../envs/dataset.yaml"
+    params:
+        width=lambda wc: POS["mirna_window"] if wc.anchor == "mirna" else POS["window"],
+    script:
+        "../workflow/scripts/extract_windows.py"
+
+
+for anchor in ANCHORS:
+
+    rule:
+        name:
+            f"centrimo_{anchor}"
+        input:
+            fasta=f"results/positional/{anchor}/windows.fa",
+            kernels="results/motifs/kernels.meme",
+        output:
+            tsv=f"results/positional/{anchor}/centrimo.tsv",
+            counts=f"results/positional/{anchor}/site_counts.txt",
+            sites=f"results/positional/{anchor}/central_sites.tsv",
+        log:
+            f"logs/centrimo_{anchor}.log",
+        benchmark:
+            f"benchmarks/centrimo_{anchor}.tsv"
+        conda:
+            "../envs/meme.yaml" if "meme" in motif_tools() else "../envs/motifs.yaml"
+        threads: TRAIN["threads"]
+        resources:
+            mem_mb=8000,
+            gpu=1 if USE_GPU else 0,
+        params:
+            anchor=anchor,
+            engine="meme" if "meme" in motif_tools() else "builtin",
+            motif_pseudo=POS["motif_pseudo"],
+            score=POS["score"],
+            both_strands=POS["both_strands"],
+            ethresh=POS["ethresh"],
+            evalue=POS["evalue"],
+            top_kernels=POS["top_kernels"],
+            device=TRAIN["device"],
+        script:
+            "../workflow/scripts/centrimo_anchor.py"
+
+
+rule strand_bias:
+    input:
+        sites=expand(
+            "results/positional/{anchor}/central_sites.tsv", anchor=["tss", "tes"]
+        ),
+        windows=expand("results/positional/{anchor}/windows.tsv", anchor=["tss", "tes"]),
+    output:
+        tsv="results/positional/strand_bias.tsv",
+        png="results/positional/strand_bias.png",
+        pdf="results/positional/strand_bias.pdf",
+    log:
+        "logs/strand_bias.log",
+    conda:
+        "../envs/motifs.yaml"
+    script:
+        "../workflow/scripts/strand_bias.py"
+
+
+rule summarize_positional:
+    input:
+        kernels="results/motifs/kernels.meme",
+        tsv=expand("results/positional/{anchor}/centrimo.tsv", anchor=ANCHORS),
+        counts=expand("results/positional/{anchor}/site_counts.txt", anchor=ANCHORS),
+        window_counts=expand(
+            "results/positional/{anchor}/window_counts.tsv", anchor=ANCHORS
+        ),
+    output:
+        summary="results/positional/summary.tsv",
+        png="results/positional/site_distributions.png",
+        pdf="results/positional/site_distributions.pdf",
+    log:
+        "logs/summarize_positional.log",
+    conda:
+        "../envs/motifs.yaml"
+    params:
+        anchors=ANCHORS,
+        evalue=POS["evalue"],
+        top=POS["figure_kernels"],
+    script:
+        "../workflow/scripts/summarize_positional.py"
