@@ -25,6 +25,7 @@ include: "rules/dataset.smk"
 include: "rules/train.smk"
 include: "rules/motifs.smk"
 include: "rules/positional.smk"
+include: "rules/interpret.smk"
 
 
 rule all:
@@ -51,3 +52,8 @@ rule motifs:
 rule positional:
     input:
         positional_targets(),
+
+
+rule interpret:
+    input:
+        interpret_targets(),

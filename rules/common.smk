@@ -206,5 +206,37 @@ def positional_targets():
     ]
 
 
+def interpret_inputs(wildcards):
+    """A user's FASTA or BED (with the genome), else the test set and its predictions."""
+    inter = config["interpret"]
+    if inter.get("fasta"):
+        return {"fasta": resolve_path(inter["fasta"], "interpret.fasta")}
+    if inter.get("bed"):
+        return {
+            "bed": resolve_path(inter["bed"], "interpret.bed"),
+            "genome": "results/genome/genome.fa",
+            "fai": "results/genome/genome.fa.fai",
+        }
+    return {
+        "predictions": "results/evaluate/predictions.tsv",
+        "test_seq": "results/dataset/test.seq",
+    }
+
+
+def interpret_targets():
+    targets = ["results/interpret/saliency.tsv", "results/interpret/saliency.html"]
+    if config["interpret"]["ism_count"] > 0:
+        targets.append("results/interpret/ism")
+    if config["interpret"].get("vcf"):
+        targets += ["results/interpret/variants.tsv", "results/interpret/variants.vcf"]
+    return targets
+
+
 def all_targets():
-    return dataset_targets() + train_targets() + motif_targets() + positional_targets()
+    return (
+        dataset_targets()
+        + train_targets()
+        + motif_targets()
+        + positional_targets()
+        + interpret_targets()
+    )

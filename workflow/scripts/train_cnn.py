@@ -20,7 +20,13 @@ from deepcons.training import (
 def main(smk):
     torch.set_num_threads(smk.threads)
     info = read_dataset_info(smk.input.info)
-    hparams = {**smk.params.model, "input_length": info["width"]}
+    # the layout travels with the model, so that it can score sequences on its own
+    hparams = {
+        **smk.params.model,
+        "input_length": info["width"],
+        "pad_length": info["pad_length"],
+        "spacer_length": info["spacer_length"],
+    }
     t = smk.params.train
     settings = TrainSettings(
         batch_size=t["batch_size"],

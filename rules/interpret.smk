@@ -1,0 +1,74 @@
+# Nucleotide-level scores: saliency maps (paper section 3.5, Fig. 6), in-silico
+# mutagenesis, and variant effects.
+
+INTERPRET = config["interpret"]
+
+
+rule compute_saliency:
+    input:
+        unpack(interpret_inputs),
+        weights="results/train/model.safetensors",
+    output:
+        tsv="results/interpret/saliency.tsv",
+        png="results/interpret/saliency.png",
+        pdf="results/interpret/saliency.pdf",
+        html="results/interpret/saliency.html",
+    log:
+        "logs/compute_saliency.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        gpu=1 if USE_GPU else 0,
+    params:
+        n_sequences=INTERPRET["saliency_count"],
+        batch_size=INTERPRET["batch_size"],
+        device=TRAIN["device"],
+    script:
+        "../workflow/scripts/compute_saliency.py"
+
+
+rule compute_ism:
+    input:
+        unpack(interpret_inputs),
+        weights="results/train/model.safetensors",
+    output:
+        folder=directory("results/interpret/ism"),
+    log:
+        "logs/compute_ism.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        gpu=1 if USE_GPU else 0,
+    params:
+        n_sequences=INTERPRET["ism_count"],
+        batch_size=INTERPRET["batch_size"],
+        device=TRAIN["device"],
+    script:
+        "../workflow/scripts/compute_ism.py"
+
+
+rule score_variants:
+    input:
+        vcf=lambda wc: resolve_path(INTERPRET["vcf"], "interpret.vcf"),
+        genome="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+        weights="results/train/model.safetensors",
+    output:
+        tsv="results/interpret/variants.tsv",
+        skipped="results/interpret/variants_not_scored.tsv",
+        vcf="results/interpret/variants.vcf",
+    log:
+        "logs/score_variants.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        gpu=1 if USE_GPU else 0,
+    params:
+        window=INTERPRET["variant_window"],
+        batch_size=INTERPRET["batch_size"],
+        device=TRAIN["device"],
+    script:
+        "../workflow/scripts/score_variants.py"

@@ -1,0 +1,314 @@
+"""Saliency, in-silico mutagenesis and variant scoring, against direct computations."""
+
+import gzip
+
+import numpy as np
+import pysam
+import pytest
+import torch
+from planted import planted_dataset
+
+from deepcons.attribution import (
+    compute_ism,
+    compute_saliency,
+    ism_matrix,
+    logits_of_rows,
+    mutant_rows,
+)
+from deepcons.encoding import Layout, codes_of, encode_rows
+from deepcons.genome import prepare_genome
+from deepcons.interpret_plots import saliency_html
+from deepcons.model import build_model, one_hot
+from deepcons.modelio import save_model
+from deepcons.score_cli import main_saliency, main_score
+from deepcons.training import Checkpoint, TrainSettings, train
+
+LAYOUT = Layout(pad_length=40, spacer_length=4)
+HPARAMS = {
+    "kernels": {5: 6, 9: 3},
+    "hidden": 8,
+    "dropout_conv": 0.0,
+    "dropout_hidden": 0.0,
+    "input_length": LAYOUT.width,
+    "pad_length": 40,
+    "spacer_length": 4,
+}
+
+
+@pytest.fixture
+def tiny():
+    torch.manual_seed(0)
+    return build_model(HPARAMS).double().eval()
+
+
+def test_saliency_equals_autograd_and_finite_differences(tiny):
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(0, 4, n).astype(np.uint8) for n in (40, 23, 7)]
+    ours = compute_saliency(tiny, seqs, LAYOUT, batch_size=2)
+    plain = build_model(HPARAMS, fast=False).double().eval()
+    plain.load_state_dict(tiny.state_dict())
+    for seq, score in zip(seqs, ours, strict=True):
+        x = one_hot(torch.from_numpy(encode_rows([seq], LAYOUT))).double().requires_grad_(True)
+        (grad,) = torch.autograd.grad(plain.forward_one_hot(x).sum(), x)
+        column = (grad * x).sum(1)[0].clamp_min(0).detach().numpy()
+        L = len(seq)
+        expected = column[:L] + column[LAYOUT.reverse_start : LAYOUT.reverse_start + L][::-1]
+        assert np.allclose(score, expected, atol=1e-6)
+    # finite differences of the fused model's input gradient, on a continuous input (one-hot
+    # inputs can tie two windows' maxima, where the one-sided derivatives differ)
+    x = torch.rand(
+        1, 4, LAYOUT.width, dtype=torch.double, generator=torch.Generator().manual_seed(1)
+    )
+    xg = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(tiny.forward_one_hot(xg).sum(), xg)
+    base = tiny.forward_one_hot(x).item()
+    eps = 1e-6
+    for col in range(0, LAYOUT.width, 5):
+        for channel in range(4):
+            xe = x.clone()
+            xe[0, channel, col] += eps
+            finite = (tiny.forward_one_hot(xe).item() - base) / eps
+            assert finite == pytest.approx(grad[0, channel, col].item(), abs=1e-5)
+
+
+def test_mutants_change_both_strands():
+    seq = codes_of("ACGTA")
+    rows, position, alt = mutant_rows(seq, LAYOUT)
+    assert rows.shape == (16, LAYOUT.width) and len(position) == 15
+    assert set(alt[position == 0].tolist()) == {1, 2, 3}
+    for k in range(15):
+        row = rows[k + 1]
+        assert row[position[k]] == alt[k]
+        assert row[LAYOUT.reverse_start + 4 - position[k]] == 3 - alt[k]
+        changed = np.flatnonzero(row != rows[0])
+        assert len(changed) == 2
+
+
+@pytest.mark.parametrize(
+    "length, architecture", [(30, "deepcons"), (40, "deepcons"), (33, "deepsea")]
+)
+def test_ism_equals_brute_force(length, architecture):
+    torch.manual_seed(0)
+    h = {
+        **HPARAMS,
+        "architecture": architecture,
+        "deepsea_channels": [4, 4, 4],
+        "deepsea_width": 3,
+        "deepsea_pool": 2,
+    }
+    tiny = build_model(h).double().eval()
+    seq = np.random.default_rng(1).integers(0, 4, length).astype(np.uint8)
+    seq[5] = 4  # an N: its three "substitutions" are A, C and G
+    ism = compute_ism(tiny, seq, LAYOUT, batch_size=7)
+    ref = logits_of_rows(tiny, encode_rows([seq], LAYOUT))[0]
+    for k in range(0, len(ism["position"]), 5):
+        mutant = seq.copy()
+        mutant[ism["position"][k]] = ism["alt"][k]
+        single = logits_of_rows(tiny, encode_rows([mutant], LAYOUT))[0]
+        assert ism["delta_logit"][k] == pytest.approx(single - ref, abs=1e-9)
+    for k in range(len(ism["position"])):
+        if ism["position"][k] in (0, 5, length - 1):  # both ends and the N, every substitution
+            mutant = seq.copy()
+            mutant[ism["position"][k]] = ism["alt"][k]
+            single = logits_of_rows(tiny, encode_rows([mutant], LAYOUT))[0]
+            assert ism["delta_logit"][k] == pytest.approx(single - ref, abs=1e-9)
+    matrix = ism_matrix(ism, len(seq))
+    known = seq < 4
+    assert matrix.shape == (length, 4) and np.all(matrix[np.flatnonzero(known), seq[known]] == 0)
+
+
+def test_saliency_is_high_inside_planted_sites(tmp_path):
+    layout = Layout(80, 4)
+    codes, labels, seqs, starts = planted_dataset(n=800, length=60, seed=2, layout=layout)
+    torch.manual_seed(0)
+    model = build_model(
+        {"kernels": {8: 16}, "hidden": 16, "dropout_conv": 0.1, "dropout_hidden": 0.1}
+    )
+    settings = TrainSettings(
+        batch_size=32, max_epochs=30, patience=5, learning_rate=0.1, seed=0, device="cpu"
+    )
+    train(
+        model,
+        (codes[:700], labels[:700]),
+        (codes[700:], labels[700:]),
+        settings,
+        Checkpoint(tmp_path),
+        "k",
+    )
+    positives = [i for i in range(700, 800) if labels[i] == 1]
+    scores = compute_saliency(model, [seqs[i] for i in positives], layout)
+    inside, outside = [], []
+    for i, s in zip(positives, scores, strict=True):
+        mask = np.zeros(len(s), bool)
+        mask[starts[i] : starts[i] + 7] = True
+        inside.append(s[mask].mean())
+        outside.append(s[~mask].mean())
+    assert np.mean(inside) > 3 * np.mean(outside)
+
+
+def test_html_escapes_names(tiny):
+    page = saliency_html(
+        ['<script>alert("x")</script>'], [codes_of("ACGN")], [np.array([0.1, 0.5, 0.0, 0.0])]
+    )
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="entry"') == 1
+
+
+@pytest.fixture
+def scoring_setup(tmp_path, tiny):
+    save_model(tiny.float(), HPARAMS, tmp_path / "model" / "model.safetensors")
+    chrom = "".join(np.random.default_rng(3).choice(list("ACGT"), 300))
+    (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n>chr2\n{'ACGT' * 10}\n")
+    prepare_genome(
+        tmp_path / "g.fa", tmp_path / "genome.fa", tmp_path / "sizes", tmp_path / "gaps.bed"
+    )
+    return tmp_path, chrom
+
+
+def write_vcf(path, chrom_seq, compress):
+    ref100 = chrom_seq[99]
+    other = next(b for b in "ACGT" if b != ref100)
+    wrong = next(b for b in "ACGT" if b != chrom_seq[149])
+    lines = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chr1,length=300>",
+        "##contig=<ID=chr2,length=40>",
+        "##contig=<ID=chrZ,length=1000>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+        f"chr1\t100\tsnv\t{ref100}\t{other}\t.\tPASS\t.",
+        f"chr1\t150\tmismatch\t{wrong}\t{chrom_seq[149]}\t.\tPASS\t.",
+        f"chr1\t200\tmulti\t{chrom_seq[199]}\t{','.join(b for b in 'ACGT' if b != chrom_seq[199])}\t.\tPASS\t.",
+        f"chr1\t3\tnear_start\t{chrom_seq[2]}\t{next(b for b in 'ACGT' if b != chrom_seq[2])}\t.\tPASS\t.",
+        f"chr1\t250\tdeletion\t{chrom_seq[249:253]}\t{chrom_seq[249]}\t.\tPASS\t.",
+        f"chr1\t260\tinsertion\t{chrom_seq[259]}\t{chrom_seq[259]}TTT\t.\tPASS\t.",
+        "chr1\t270\tsymbolic\tA\t<DEL>\t.\tPASS\t.",
+        "chrZ\t10\tmissing\tA\tC\t.\tPASS\t.",
+    ]
+    text = "\n".join(lines) + "\n"
+    if compress:
+        path.with_suffix("").write_text(text)
+        pysam.tabix_compress(str(path.with_suffix("")), str(path), force=True)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_variants_scored_and_reported(scoring_setup, compress):
+    tmp_path, chrom = scoring_setup
+    vcf = write_vcf(tmp_path / ("v.vcf.gz" if compress else "v.vcf"), chrom, compress)
+    out = tmp_path / "out"
+    assert (
+        main_score(
+            [
+                "--model",
+                str(tmp_path / "model"),
+                "--vcf",
+                str(vcf),
+                "--genome",
+                str(tmp_path / "genome.fa"),
+                "-o",
+                str(out),
+                "--window",
+                "40",
+            ]
+        )
+        == 0
+    )
+    scored = (out / "variants.tsv").read_text().splitlines()
+    skipped = (out / "variants_not_scored.tsv").read_text().splitlines()
+    ids = [r.split("\t")[2] for r in scored[1:]]
+    assert ids == ["snv", "multi", "multi", "multi", "near_start", "deletion", "insertion"]
+    reasons = {r.split("\t")[2]: r.split("\t")[5] for r in skipped[1:]}
+    assert reasons["mismatch"].startswith("REF does not match the genome")
+    assert reasons["missing"] == "chromosome not in the genome"
+    assert reasons["symbolic"] == "symbolic or missing ALT allele"
+    near = next(r.split("\t") for r in scored[1:] if "near_start" in r)
+    assert near[-1] == "clipped" and near[5] == "0"
+    # the annotated VCF keeps every record, readable by pysam, with the new INFO fields
+    with pysam.VariantFile(str(out / "variants.vcf")) as annotated:
+        assert "DC_DELTA" in annotated.header.info
+        records = list(annotated)
+    assert [r.id for r in records] == [
+        "snv",
+        "mismatch",
+        "multi",
+        "near_start",
+        "deletion",
+        "insertion",
+        "symbolic",
+        "missing",
+    ]
+    multi = records[2]
+    assert len(multi.info["DC_DELTA"]) == 3 and multi.info["DC_STATUS"] == ("scored",) * 3
+    assert "DC_DELTA" not in records[1].info and records[1].info["DC_STATUS"][0].startswith(
+        "REF_does_not_match"
+    )
+    snv_row = scored[1].split("\t")
+    assert float(snv_row[9]) == pytest.approx(records[0].info["DC_DELTA"][0], abs=1e-5)
+
+
+def test_score_fasta_and_bed_and_saliency(scoring_setup, tiny):
+    tmp_path, chrom = scoring_setup
+    (tmp_path / "s.fa").write_text(f">first\n{chrom[:30]}\n>second\n{chrom[30:65]}\n")
+    (tmp_path / "r.bed").write_text("chr1\t0\t30\tfirst\nchr1\t30\t65\n")
+    model = str(tmp_path / "model")
+    assert (
+        main_score(
+            ["--model", model, "--fasta", str(tmp_path / "s.fa"), "-o", str(tmp_path / "a.tsv")]
+        )
+        == 0
+    )
+    assert (
+        main_score(
+            [
+                "--model",
+                model,
+                "--bed",
+                str(tmp_path / "r.bed"),
+                "--genome",
+                str(tmp_path / "genome.fa"),
+                "-o",
+                str(tmp_path / "b.tsv"),
+            ]
+        )
+        == 0
+    )
+    a = [r.split("\t") for r in (tmp_path / "a.tsv").read_text().splitlines()]
+    b = [r.split("\t") for r in (tmp_path / "b.tsv").read_text().splitlines()]
+    assert a[0] == ["id", "length", "logit", "prob"] and [r[0] for r in b[1:]] == [
+        "first",
+        "chr1:30-65",
+    ]
+    assert [r[2] for r in a[1:]] == [r[2] for r in b[1:]]  # the same sequences, the same scores
+    expected = logits_of_rows(tiny.float(), encode_rows([codes_of(chrom[:30])], LAYOUT))[0]
+    assert float(a[1][2]) == pytest.approx(expected, abs=1e-5)
+    assert (
+        main_saliency(
+            ["--model", model, "--fasta", str(tmp_path / "s.fa"), "-o", str(tmp_path / "sal")]
+        )
+        == 0
+    )
+    rows = (tmp_path / "sal" / "saliency.tsv").read_text().splitlines()
+    assert rows[0] == "id\tsequence\tscores" and len(rows[1].split("\t")[2].split(",")) == 30
+    assert (tmp_path / "sal" / "saliency.html").read_text().count('class="entry"') == 2
+
+
+def test_score_refuses_too_long_sequences(scoring_setup, capsys):
+    tmp_path, chrom = scoring_setup
+    (tmp_path / "long.fa").write_text(f">long\n{chrom[:41]}\n")
+    assert (
+        main_score(
+            [
+                "--model",
+                str(tmp_path / "model"),
+                "--fasta",
+                str(tmp_path / "long.fa"),
+                "-o",
+                str(tmp_path / "x.tsv"),
+            ]
+        )
+        == 1
+    )
+    assert "the model takes at most 40 bp" in capsys.readouterr().err
+    assert gzip  # (gzip is used by the bgzipped VCF case)

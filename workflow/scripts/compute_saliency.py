@@ -1,0 +1,34 @@
+"""Rule compute_saliency: saliency maps (paper Fig. 6), a TSV and a browsable page."""
+
+from pathlib import Path
+
+import torch
+
+from deepcons.interpret_inputs import interpret_sequences
+from deepcons.logs import log, run_rule
+from deepcons.modelio import load_model
+from deepcons.score_cli import write_saliency_outputs
+from deepcons.scoring import model_layout
+from deepcons.training import resolve_device
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    device = resolve_device(smk.params.device)
+    model, info = load_model(smk.input.weights, device=device)
+    layout = model_layout(info)
+    names, seqs, probs = interpret_sequences(smk, layout, smk.params.n_sequences)
+    log.info("saliency of %d sequences on %s", len(seqs), device)
+    write_saliency_outputs(
+        model,
+        layout,
+        device,
+        names,
+        seqs,
+        Path(smk.output.tsv).parent,
+        smk.params.batch_size,
+        probs,
+    )
+
+
+run_rule(main, snakemake)

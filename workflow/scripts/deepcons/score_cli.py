@@ -1,0 +1,192 @@
+"""``deepcons score`` and ``deepcons saliency``: a trained model on your own sequences or variants.
+
+    deepcons score --model results/train --fasta seqs.fa -o scores.tsv
+    deepcons score --model results/train --bed regions.bed --genome hg19.fa -o scores.tsv
+    deepcons score --model results/train --vcf variants.vcf.gz --genome hg19.fa -o outdir
+    deepcons saliency --model results/train --fasta seqs.fa -o outdir
+
+The same code as the workflow's interpret stage. The genome FASTA must be indexed (.fai),
+plain or bgzip; the model folder holds model.safetensors and model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+log = logging.getLogger("deepcons")
+
+
+def _parser(prog: str, what: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"deepcons {prog}",
+        description=what,
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="folder with model.safetensors and model.json (or the .safetensors file)",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fasta", help="sequences to score (FASTA)")
+    source.add_argument("--bed", help="intervals of --genome to score (BED)")
+    if prog == "score":
+        source.add_argument(
+            "--vcf", help="variants to score (VCF, plain or bgzipped); needs --genome"
+        )
+        parser.add_argument(
+            "--window",
+            type=int,
+            default=None,
+            help="genome window around each variant (default: the model's input length)",
+        )
+    parser.add_argument("--genome", help="genome FASTA (with --bed or --vcf)")
+    parser.add_argument(
+        "-o", "--output", required=True, help="output file (score) or folder (--vcf, saliency)"
+    )
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--batch-size", type=int, default=256)
+    return parser
+
+
+def _load(args):
+    from .modelio import load_model
+    from .scoring import model_layout
+    from .training import resolve_device
+
+    device = resolve_device(args.device)
+    model, info = load_model(args.model, device=device)
+    return model, model_layout(info), device
+
+
+def _sequences(args, layout):
+    from .scoring import read_bed_sequences, read_fasta_sequences
+
+    if args.fasta:
+        return read_fasta_sequences(args.fasta, layout.pad_length)
+    if not args.genome:
+        raise InputError("--bed needs --genome", "command line")
+    return read_bed_sequences(args.bed, args.genome, layout.pad_length)
+
+
+def _run(function, argv, parser) -> int:
+    from .logs import setup_logging
+
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        function(args)
+    except InputError as err:
+        print(f"deepcons: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _score(args) -> None:
+    from .atomic import atomic_open
+
+    model, layout, device = _load(args)
+    if args.vcf:
+        if not args.genome:
+            raise InputError("--vcf needs --genome", "command line")
+        write_variant_outputs(
+            model,
+            layout,
+            device,
+            args.vcf,
+            args.genome,
+            args.window or layout.pad_length,
+            Path(args.output),
+            args.batch_size,
+        )
+        return
+    from .scoring import score_sequences
+
+    names, seqs = _sequences(args, layout)
+    logits = score_sequences(model, seqs, layout, args.batch_size, device)
+    with atomic_open(args.output) as out:
+        out.write("id\tlength\tlogit\tprob\n")
+        for name, seq, z in zip(names, seqs, logits, strict=True):
+            out.write(f"{name}\t{len(seq)}\t{z:.6f}\t{1 / (1 + np.exp(-z)):.6f}\n")
+    log.info("scored %d sequences -> %s", len(seqs), args.output)
+
+
+def write_variant_outputs(
+    model, layout, device, vcf, genome, width, outdir: Path, batch_size: int
+) -> None:
+    """variants.tsv, variants_not_scored.tsv and variants.vcf in ``outdir``."""
+    from .variants import score_variants, write_annotated_vcf, write_variant_tables
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    tests, ref, alt = score_variants(model, vcf, genome, layout, width, batch_size, device)
+    write_variant_tables(
+        tests, ref, alt, outdir / "variants.tsv", outdir / "variants_not_scored.tsv"
+    )
+    write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
+
+
+def write_saliency_outputs(
+    model,
+    layout,
+    device,
+    names,
+    seqs,
+    outdir: Path,
+    batch_size: int,
+    probabilities=None,
+    figure_count: int = 8,
+) -> list:
+    """saliency.tsv, saliency.png/.pdf and saliency.html in ``outdir``; returns the scores."""
+    from .atomic import atomic_write_text
+    from .attribution import compute_saliency
+    from .interpret_plots import plot_saliency_logos, saliency_html
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    scores = compute_saliency(model, seqs, layout, batch_size, device)
+    write_saliency_table(outdir / "saliency.tsv", names, seqs, scores)
+    plot_saliency_logos(
+        names, seqs, scores, [outdir / "saliency.png", outdir / "saliency.pdf"], figure_count
+    )
+    atomic_write_text(outdir / "saliency.html", saliency_html(names, seqs, scores, probabilities))
+    return scores
+
+
+def write_saliency_table(path, names, seqs, scores) -> None:
+    from .atomic import atomic_open
+    from .encoding import sequence_of
+
+    with atomic_open(path) as out:
+        out.write("id\tsequence\tscores\n")
+        for name, seq, s in zip(names, seqs, scores, strict=True):
+            out.write(f"{name}\t{sequence_of(seq)}\t{','.join(f'{v:.5g}' for v in s)}\n")
+
+
+def _saliency(args) -> None:
+    model, layout, device = _load(args)
+    names, seqs = _sequences(args, layout)
+    write_saliency_outputs(model, layout, device, names, seqs, Path(args.output), args.batch_size)
+    log.info("saliency of %d sequences -> %s", len(seqs), args.output)
+
+
+def main_score(argv: list[str]) -> int:
+    return _run(
+        _score,
+        argv,
+        _parser("score", "Probability of conservation of sequences, intervals or variants."),
+    )
+
+
+def main_saliency(argv: list[str]) -> int:
+    return _run(
+        _saliency,
+        argv,
+        _parser("saliency", "Saliency maps (gradient x input) of sequences or intervals."),
+    )

@@ -1,0 +1,103 @@
+"""Scoring sequences with a trained model: inputs from FASTA, BED + genome, or code arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .encoding import Layout, codes_of, encode_rows
+from .errors import InputError
+
+
+def model_layout(info: dict) -> Layout:
+    """The encoding layout a model was trained with (from its model.json)."""
+    h = info["hparams"]
+    width = int(h.get("input_length", 2020))
+    pad = int(h.get("pad_length", (width - 20) // 2))
+    return Layout(pad, int(h.get("spacer_length", width - 2 * pad)))
+
+
+def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and codes of a FASTA file's records; a record longer than the model takes is an error."""
+    from .genome import read_fasta
+
+    names, seqs = [], []
+    for name, seq, line in read_fasta(path):
+        if len(seq) > max_length:
+            raise InputError(
+                f"sequence {name!r} is {len(seq)} bp; the model takes at most {max_length} bp",
+                path,
+                line,
+            )
+        if not seq:
+            raise InputError(f"sequence {name!r} is empty", path, line)
+        names.append(name)
+        seqs.append(codes_of(seq))
+    if not seqs:
+        raise InputError("no FASTA records", path)
+    return names, seqs
+
+
+def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and codes of BED intervals of a genome (BED3+, any accepted BED flavour)."""
+    from .annotations import check_records
+    from .formats import read_records
+    from .genome import Genome
+
+    with Genome(genome_path) as genome:
+        _, records = read_records(bed, "conserved")
+        records = check_records(records, bed, genome.sizes)
+        names, seqs = [], []
+        for r in records:
+            if r.end - r.start > max_length:
+                raise InputError(
+                    f"interval {r.chrom}:{r.start}-{r.end} is {r.end - r.start} bp; the model takes at most {max_length} bp",
+                    bed,
+                    r.line,
+                )
+            if r.end == r.start:
+                raise InputError("empty interval", bed, r.line)
+            names.append(r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}")
+            seqs.append(genome.chromosome_codes(r.chrom)[r.start : r.end].copy())
+    if not seqs:
+        raise InputError("no intervals", bed)
+    return names, seqs
+
+
+def score_sequences(
+    model, sequences: list[np.ndarray], layout: Layout, batch_size: int = 256, device="cpu"
+) -> np.ndarray:
+    """Logits of code arrays, encoded in the model's two-strand layout, in batches."""
+    from .attribution import logits_of_rows
+
+    out = []
+    for start in range(0, len(sequences), batch_size):
+        rows = encode_rows(sequences[start : start + batch_size], layout)
+        out.append(logits_of_rows(model, rows, batch_size, device))
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def most_confident_conserved(
+    predictions_tsv, seq_path, count: int
+) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    """The ``count`` conserved test sequences the CNN is surest of, with their probabilities.
+
+    ``predictions_tsv`` (id label cnn ...) and ``seq_path`` (SEQUENCE<TAB>LABEL) list the
+    test split in the same order.
+    """
+    import pandas as pd
+
+    predictions = pd.read_csv(predictions_tsv, sep="\t")
+    with open(seq_path) as handle:
+        sequences = [line.split("\t", 1)[0] for line in handle if line.strip()]
+    if len(sequences) != len(predictions):
+        raise InputError(f"{len(sequences)} sequences but {len(predictions)} predictions", seq_path)
+    chosen = (
+        predictions[predictions["label"] == 1]
+        .sort_values("cnn", ascending=False, kind="stable")
+        .head(count)
+    )
+    return (
+        list(chosen["id"]),
+        [codes_of(sequences[i]) for i in chosen.index],
+        chosen["cnn"].to_numpy(),
+    )

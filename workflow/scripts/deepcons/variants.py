@@ -1,0 +1,249 @@
+"""Variant effects: alt - ref prediction for the genome window around each variant.
+
+Every ALT allele of every VCF record (read with pysam; plain or bgzipped) is one test. The
+window is ``width`` bases of the genome centred on the variant (clipped at chromosome
+ends, and then reported as ``clipped``). The REF allele must match the genome. SNVs and
+indels up to ``max_indel`` bases are scored: the alt window is the ref window with the
+allele replaced, extended or cut at its right end to the same length. Records that cannot
+be scored (REF mismatch, chromosome missing from the genome, symbolic or long alleles) are
+listed with the reason in a separate table and keep their place, unscored, in the output VCF.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .atomic import atomic_open, atomic_path
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+MAX_INDEL = 50
+INFO_FIELDS = [
+    ("DC_REF", "1", "Float", "DeepCons probability of conservation of the reference window"),
+    (
+        "DC_ALT",
+        "A",
+        "Float",
+        "DeepCons probability of conservation of the window with each ALT allele",
+    ),
+    ("DC_DELTA", "A", "Float", "DeepCons delta probability, ALT - REF"),
+    ("DC_DLOGIT", "A", "Float", "DeepCons delta logit, ALT - REF"),
+    (
+        "DC_STATUS",
+        "A",
+        "String",
+        "DeepCons scoring of each ALT: scored, clipped (window cut at a chromosome end) or why it was not scored",
+    ),
+]
+
+
+@dataclass
+class Test:
+    record: int  # index of the VCF record
+    allele: int  # index of the ALT allele
+    chrom: str
+    pos: int  # 1-based, as in the VCF
+    id: str
+    ref: str
+    alt: str
+    start: int = 0
+    end: int = 0
+    status: str = "scored"
+    ref_codes: np.ndarray | None = None
+    alt_codes: np.ndarray | None = None
+
+
+def _unscorable_allele(ref: str, alt: str | None, max_indel: int) -> str | None:
+    if alt is None or alt in (".", "*") or alt.startswith("<") or "[" in alt or "]" in alt:
+        return "symbolic or missing ALT allele"
+    if not set(alt.upper()) <= set("ACGTN") or not set(ref.upper()) <= set("ACGTN"):
+        return "allele with letters other than A, C, G, T, N"
+    if max(len(ref), len(alt)) > max_indel + 1 and len(ref) != len(alt):
+        return f"indel longer than {max_indel} bp"
+    return None
+
+
+def variant_tests(
+    vcf_path, genome, width: int, max_indel: int = MAX_INDEL
+) -> tuple[list[Test], int]:
+    """One :class:`Test` per ALT allele, with its windows or the reason it cannot be scored."""
+    import pysam
+
+    from .encoding import codes_of
+
+    sizes = genome.sizes
+    tests: list[Test] = []
+    try:
+        vcf = pysam.VariantFile(str(vcf_path))
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
+    n_records = 0
+    with vcf:
+        try:
+            for i, rec in enumerate(vcf):
+                n_records += 1
+                alts = rec.alts or (None,)
+                for j, alt in enumerate(alts):
+                    test = Test(i, j, rec.chrom, rec.pos, rec.id or ".", rec.ref, alt or ".")
+                    tests.append(test)
+                    reason = _unscorable_allele(rec.ref, alt, max_indel)
+                    if reason is None and rec.chrom not in sizes:
+                        reason = "chromosome not in the genome"
+                    if reason is None:
+                        reason = _set_windows(test, genome, sizes[rec.chrom], width, codes_of)
+                    if reason is not None:
+                        test.status = reason
+        except (OSError, ValueError) as err:
+            raise InputError(
+                f"cannot be read as VCF after record {n_records} ({err})", vcf_path
+            ) from None
+    return tests, n_records
+
+
+def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> str | None:
+    p = test.pos - 1
+    r, a = len(test.ref), len(test.alt)
+    if p + r > chrom_size:
+        return "REF runs past the chromosome end"
+    chrom = genome.chromosome_codes(test.chrom)
+    genome_ref = chrom[p : p + r]
+    if not np.array_equal(genome_ref, codes_of(test.ref.upper())):
+        from .encoding import sequence_of
+
+        return f"REF does not match the genome (genome has {sequence_of(genome_ref)})"
+    start = p - width // 2
+    end = start + width
+    if start < 0 or end > chrom_size:  # keep the variant where it would be, cut the window
+        start, end = max(start, 0), min(end, chrom_size)
+        test.status = "clipped"
+    test.start, test.end = start, end
+    test.ref_codes = chrom[start:end].copy()
+    # alt: the allele in place, the right end extended or cut to the same length
+    tail_end = min(end + r - a, chrom_size) if r > a else end + r - a
+    test.alt_codes = np.concatenate(
+        [chrom[start:p], codes_of(test.alt.upper()), chrom[p + r : max(tail_end, p + r)]]
+    )[: end - start]
+    return None
+
+
+def scored(tests: list[Test]) -> list[Test]:
+    return [t for t in tests if t.ref_codes is not None]
+
+
+def write_variant_tables(
+    tests: list[Test], ref_logit: dict, alt_logit: dict, table_path, skipped_path
+) -> None:
+    with atomic_open(table_path) as out:
+        out.write(
+            "chrom\tpos\tid\tref\talt\twindow_start\twindow_end\tref_prob\talt_prob\tdelta_prob\tdelta_logit\tstatus\n"
+        )
+        for k, t in enumerate(tests):
+            if t.ref_codes is None:
+                continue
+            rp, ap = _sigmoid(ref_logit[k]), _sigmoid(alt_logit[k])
+            out.write(
+                f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.start}\t{t.end}\t{rp:.6f}\t{ap:.6f}\t{ap - rp:.6f}\t{alt_logit[k] - ref_logit[k]:.6f}\t{t.status}\n"
+            )
+    with atomic_open(skipped_path) as out:
+        out.write("chrom\tpos\tid\tref\talt\treason\n")
+        for t in tests:
+            if t.ref_codes is None:
+                out.write(f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.status}\n")
+
+
+def _sigmoid(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+def write_annotated_vcf(
+    vcf_path, out_path, tests: list[Test], ref_logit: dict, alt_logit: dict
+) -> None:
+    """The input VCF with DC_* INFO fields added to every record (missing where not scored)."""
+    import pysam
+
+    by_record: dict[int, list[tuple[int, Test]]] = {}
+    for k, t in enumerate(tests):
+        by_record.setdefault(t.record, []).append((k, t))
+    with pysam.VariantFile(str(vcf_path)) as vcf:
+        header = vcf.header
+        if "END" not in header.info:
+            # htslib writes END for symbolic alleles (<DEL>...) and needs it declared
+            header.info.add("END", 1, "Integer", "End position of the variant")
+        for name, number, kind, description in INFO_FIELDS:
+            header.info.add(name, number, kind, description)
+        with (
+            atomic_path(out_path, suffix=".vcf") as tmp,
+            pysam.VariantFile(str(tmp), "w", header=header) as out,
+        ):
+            for i, rec in enumerate(vcf):
+                entries = by_record.get(i, [])
+                scored_entries = [k for k, _ in entries if k in alt_logit]
+                if scored_entries:
+                    rec.info["DC_REF"] = round(_sigmoid(ref_logit[scored_entries[0]]), 6)
+                if rec.alts:
+                    if scored_entries:
+                        rec.info["DC_ALT"] = tuple(
+                            _rounded(_sigmoid(alt_logit[k])) if k in alt_logit else None
+                            for k, _ in entries
+                        )
+                        rec.info["DC_DELTA"] = tuple(
+                            _rounded(_sigmoid(alt_logit[k]) - _sigmoid(ref_logit[k]))
+                            if k in alt_logit
+                            else None
+                            for k, _ in entries
+                        )
+                        rec.info["DC_DLOGIT"] = tuple(
+                            _rounded(alt_logit[k] - ref_logit[k]) if k in alt_logit else None
+                            for k, _ in entries
+                        )
+                    rec.info["DC_STATUS"] = tuple(
+                        t.status.replace(" ", "_").replace(";", ",").replace("=", ":")
+                        for _, t in entries
+                    )
+                out.write(rec)
+
+
+def _rounded(x: float) -> float:
+    return round(float(x), 6)
+
+
+def score_variants(
+    model,
+    vcf_path,
+    genome_path,
+    layout,
+    width: int,
+    batch_size: int = 256,
+    device="cpu",
+    max_indel: int = MAX_INDEL,
+):
+    """Tests and their ref/alt logits (dicts keyed by test index) for every ALT of a VCF."""
+    from .genome import Genome
+    from .scoring import score_sequences
+
+    if width > layout.pad_length:
+        raise InputError(
+            f"variant window {width} bp is wider than the model's input ({layout.pad_length} bp)",
+            "config interpret.variant_window",
+        )
+    with Genome(genome_path) as genome:
+        tests, n_records = variant_tests(vcf_path, genome, width, max_indel)
+    todo = [k for k, t in enumerate(tests) if t.ref_codes is not None]
+    ref = score_sequences(model, [tests[k].ref_codes for k in todo], layout, batch_size, device)
+    alt = score_sequences(model, [tests[k].alt_codes for k in todo], layout, batch_size, device)
+    log.info(
+        "%d VCF records, %d ALT alleles: %d scored, %d not",
+        n_records,
+        len(tests),
+        len(todo),
+        len(tests) - len(todo),
+    )
+    return (
+        tests,
+        dict(zip(todo, ref.tolist(), strict=True)),
+        dict(zip(todo, alt.tolist(), strict=True)),
+    )
