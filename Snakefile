@@ -26,6 +26,7 @@ include: "rules/train.smk"
 include: "rules/motifs.smk"
 include: "rules/positional.smk"
 include: "rules/interpret.smk"
+include: "rules/clustering.smk"
 
 
 rule all:
@@ -57,3 +58,8 @@ rule positional:
 rule interpret:
     input:
         interpret_targets(),
+
+
+rule clustering:
+    input:
+        clustering_targets(),

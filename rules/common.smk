@@ -232,6 +232,16 @@ def interpret_targets():
     return targets
 
 
+def clustering_targets():
+    return [
+        "results/clustering/clusters.tsv",
+        "results/clustering/tree.newick",
+        "results/clustering/cluster_roots.meme",
+        "results/clustering/similarity_heatmap.png",
+        "results/clustering/cluster_root_logos.png",
+    ]
+
+
 def all_targets():
     return (
         dataset_targets()
@@ -239,4 +249,5 @@ def all_targets():
         + motif_targets()
         + positional_targets()
         + interpret_targets()
+        + clustering_targets()
     )
