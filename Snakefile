@@ -15,8 +15,11 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-# The demo config beside this file, whatever the working directory; --configfile replaces it.
-configfile: os.path.join(workflow.basedir, "config.yaml")
+# The demo config beside this file, whatever the working directory, unless the command line
+# names config files: those replace it (rather than being merged into the demo's paths).
+if not workflow.config_settings.configfiles:
+
+    configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "rules/common.smk"

@@ -169,9 +169,13 @@ def write_annotated_vcf(
     for k, t in enumerate(tests):
         by_record.setdefault(t.record, []).append((k, t))
     with pysam.VariantFile(str(vcf_path)) as vcf:
+        chroms = {rec.chrom for rec in vcf}
+    with pysam.VariantFile(str(vcf_path)) as vcf:
+        # declared before any record is read, so that records and writer share one header
         header = vcf.header
-        if "END" not in header.info:
-            # htslib writes END for symbolic alleles (<DEL>...) and needs it declared
+        for chrom in sorted(chroms - set(header.contigs)):  # a VCF may leave contigs undeclared
+            header.contigs.add(chrom)
+        if "END" not in header.info:  # htslib writes END for symbolic alleles (<DEL>...)
             header.info.add("END", 1, "Integer", "End position of the variant")
         for name, number, kind, description in INFO_FIELDS:
             header.info.add(name, number, kind, description)

@@ -1,0 +1,108 @@
+"""The whole workflow on a synthetic genome with known biology planted (tests/synthetic_genome.py):
+the kernels must find the planted motifs, their positions around genes and their strands."""
+
+import pandas as pd
+import pysam
+import pytest
+
+from deepcons.motif_matches import read_tomtom
+from deepcons.positional import read_centrimo_tsv
+from synthetic_genome import PLANTED, build
+from workflow_runner import run_snakemake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("synthetic")
+    config, truth = build(workdir, seed=0)
+    run_snakemake(workdir, "all", config=config)
+    return workdir, truth
+
+
+def significant_matches(workdir) -> dict[str, set[str]]:
+    """Target matrix -> the kernels that match it at E < 0.01."""
+    table = read_tomtom(workdir / "results/motifs/tomtom.tsv")
+    table = table[table["E-value"] < 0.01]
+    return {t: set(g["Query_ID"]) for t, g in table.groupby("Target_ID")}
+
+
+def biased(workdir, anchor) -> pd.DataFrame:
+    table = read_centrimo_tsv(workdir / f"results/positional/{anchor}/centrimo.tsv")
+    return table[table["E-value"] < 1e-5]
+
+
+def test_kernels_match_each_planted_motif(run):
+    workdir, _ = run
+    matches = significant_matches(workdir)
+    for name, matrix in PLANTED.items():
+        assert matches.get(matrix), f"no kernel matches {name} ({matrix}) at E < 0.01"
+    table = pd.read_csv(workdir / "results/motifs/matches.tsv", sep="\t")
+    assert set(PLANTED) & set(table["tf_name"].str.upper())
+    metrics = pd.read_csv(workdir / "results/evaluate/metrics.tsv", sep="\t")
+    cnn_test = metrics[(metrics["model"] == "cnn") & (metrics["split"] == "test")].iloc[0]
+    assert cnn_test["auc"] > 0.9
+
+
+def test_tes_motif_kernels_are_tes_biased_and_strand_specific(run):
+    workdir, _ = run
+    ctcf = significant_matches(workdir)[PLANTED["CTCF"]]
+    tes = biased(workdir, "tes")
+    assert ctcf & set(tes["motif_id"]), "no CTCF kernel is TES-biased at E < 1e-5"
+    strand = pd.read_csv(workdir / "results/positional/strand_bias.tsv", sep="\t")
+    rows = strand[(strand["anchor"] == "tes") & strand["kernel"].isin(ctcf)]
+    assert len(rows) >= 1
+    assert ((rows["fraction_forward"] - 0.5).abs() > 0.2).all(), rows
+
+
+def test_tss_motif_kernels_are_tss_biased_without_strand_bias(run):
+    workdir, _ = run
+    mef2a = significant_matches(workdir)[PLANTED["MEF2A"]]
+    assert mef2a & set(biased(workdir, "tss")["motif_id"]), "no MEF2A kernel is TSS-biased"
+    strand = pd.read_csv(workdir / "results/positional/strand_bias.tsv", sep="\t")
+    rows = strand[(strand["anchor"] == "tss") & strand["kernel"].isin(mef2a)]
+    assert len(rows) >= 1
+    assert ((rows["fraction_forward"] - 0.5).abs() < 0.15).all(), rows
+
+
+def test_randomly_placed_motif_is_not_reported(run):
+    workdir, _ = run
+    matches = significant_matches(workdir)
+    rfx_only = (
+        matches[PLANTED["RFX3"]]
+        - matches.get(PLANTED["CTCF"], set())
+        - matches.get(PLANTED["MEF2A"], set())
+    )
+    assert rfx_only
+    for anchor in ("tss", "tes", "mirna"):
+        assert not rfx_only & set(biased(workdir, anchor)["motif_id"]), anchor
+    # nothing was planted around the miRNA hairpins
+    assert biased(workdir, "mirna").empty
+    summary = pd.read_csv(workdir / "results/positional/summary.tsv", sep="\t").set_index("anchor")
+    assert summary.loc["tes", "kernels_biased"] >= 1 and summary.loc["mirna", "kernels_biased"] == 0
+    assert summary.loc["tss", "windows"] == 180 and summary.loc["mirna", "windows"] == 25
+
+
+def test_variants_and_interpretation_outputs(run):
+    workdir, _ = run
+    scored = pd.read_csv(workdir / "results/interpret/variants.tsv", sep="\t")
+    skipped = pd.read_csv(workdir / "results/interpret/variants_not_scored.tsv", sep="\t")
+    assert set(skipped["id"]) == {"ref_mismatch", "no_such_chromosome"}
+    assert (scored["id"] == "multiallelic").sum() == 3
+    with pysam.VariantFile(str(workdir / "results/interpret/variants.vcf")) as vcf:
+        assert len(list(vcf)) == len(set(scored["id"])) + len(skipped)
+    saliency = pd.read_csv(workdir / "results/interpret/saliency.tsv", sep="\t")
+    assert len(saliency) == 10
+    assert all(
+        len(s.split(",")) == len(q)
+        for s, q in zip(saliency["scores"], saliency["sequence"], strict=True)
+    )
+    assert len(list((workdir / "results/interpret/ism").glob("seq*.png"))) == 2
+
+
+def test_every_kernel_is_in_one_cluster(run):
+    workdir, _ = run
+    clusters = pd.read_csv(workdir / "results/clustering/clusters.tsv", sep="\t")
+    kernels = pd.read_csv(workdir / "results/motifs/kernels.tsv", sep="\t")
+    assert sorted(clusters["kernel"]) == sorted(kernels["kernel"]) and clusters["kernel"].is_unique
