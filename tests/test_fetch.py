@@ -4,9 +4,10 @@ import gzip
 import os
 
 import pytest
-from local_http import LocalServer
 
 from deepcons.fetch import DownloadError, download, is_url
+
+from local_http import LocalServer
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import numpy as np
 import pysam
 import pytest
 import torch
-from planted import planted_dataset
 
 from deepcons.attribution import (
     compute_ism,
@@ -22,6 +21,8 @@ from deepcons.model import build_model, one_hot
 from deepcons.modelio import save_model
 from deepcons.score_cli import main_saliency, main_score
 from deepcons.training import Checkpoint, TrainSettings, train
+
+from planted import planted_dataset
 
 LAYOUT = Layout(pad_length=40, spacer_length=4)
 HPARAMS = {

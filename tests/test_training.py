@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from planted import planted_dataset
 
 from deepcons.model import build_model, predict_logits
 from deepcons.training import Checkpoint, TrainSettings, roc_auc, train
+
+from planted import planted_dataset
 
 SMALL = {"kernels": {8: 16}, "hidden": 16, "dropout_conv": 0.1, "dropout_hidden": 0.1}
 

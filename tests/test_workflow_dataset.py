@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 import yaml
+
 from local_http import LocalServer
 from ucsc_mirror import build_mirror, point_to
 from workflow_runner import REPO, demo_config, run_snakemake

@@ -7,6 +7,7 @@ import pytest
 
 from deepcons.motif_matches import read_tomtom
 from deepcons.positional import read_centrimo_tsv
+
 from synthetic_genome import PLANTED, build
 from workflow_runner import run_snakemake
 

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from workflow_runner import REPO, demo_config, run_snakemake
 
 pytestmark = pytest.mark.slow
