@@ -22,6 +22,9 @@ if not workflow.config_settings.configfiles:
     configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/resources.smk"
 include: "rules/dataset.smk"

@@ -7,13 +7,25 @@ rule cluster_kernels:
     input:
         meme="results/motifs/kernels.meme",
     output:
-        clusters="results/clustering/clusters.tsv",
+        clusters=report(
+            "results/clustering/clusters.tsv",
+            caption="../report/clusters.rst",
+            category="6. Clustering",
+        ),
         newick="results/clustering/tree.newick",
         roots="results/clustering/cluster_roots.meme",
         alignment="results/clustering/cluster_alignment.tsv",
-        heatmap_png="results/clustering/similarity_heatmap.png",
+        heatmap_png=report(
+            "results/clustering/similarity_heatmap.png",
+            caption="../report/clustering_heatmap.rst",
+            category="6. Clustering",
+        ),
         heatmap_pdf="results/clustering/similarity_heatmap.pdf",
-        logos_png="results/clustering/cluster_root_logos.png",
+        logos_png=report(
+            "results/clustering/cluster_root_logos.png",
+            caption="../report/clustering_logos.rst",
+            category="6. Clustering",
+        ),
         logos_pdf="results/clustering/cluster_root_logos.pdf",
     log:
         "logs/cluster_kernels.log",

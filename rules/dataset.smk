@@ -96,9 +96,21 @@ rule summarize_dataset:
         index=expand("results/dataset/{split}.index.tsv", split=SPLITS),
         steps=expand("results/dataset/{name}_steps.tsv", name=STEP_SETS),
     output:
-        summary="results/dataset/summary.tsv",
-        steps="results/dataset/steps.tsv",
-        png="results/dataset/summary.png",
+        summary=report(
+            "results/dataset/summary.tsv",
+            caption="../report/dataset_splits.rst",
+            category="1. Dataset",
+        ),
+        steps=report(
+            "results/dataset/steps.tsv",
+            caption="../report/dataset_steps.rst",
+            category="1. Dataset",
+        ),
+        png=report(
+            "results/dataset/summary.png",
+            caption="../report/dataset_summary.rst",
+            category="1. Dataset",
+        ),
         pdf="results/dataset/summary.pdf",
     log:
         "logs/summarize_dataset.log",

@@ -10,7 +10,11 @@ rule compute_saliency:
         weights="results/train/model.safetensors",
     output:
         tsv="results/interpret/saliency.tsv",
-        png="results/interpret/saliency.png",
+        png=report(
+            "results/interpret/saliency.png",
+            caption="../report/saliency.rst",
+            category="5. Nucleotide scores",
+        ),
         pdf="results/interpret/saliency.pdf",
         html="results/interpret/saliency.html",
     log:
@@ -33,7 +37,12 @@ rule compute_ism:
         unpack(interpret_inputs),
         weights="results/train/model.safetensors",
     output:
-        folder=directory("results/interpret/ism"),
+        folder=report(
+            directory("results/interpret/ism"),
+            patterns=["{name}.png"],
+            caption="../report/ism.rst",
+            category="5. Nucleotide scores",
+        ),
     log:
         "logs/compute_ism.log",
     conda:
@@ -56,7 +65,11 @@ rule score_variants:
         fai="results/genome/genome.fa.fai",
         weights="results/train/model.safetensors",
     output:
-        tsv="results/interpret/variants.tsv",
+        tsv=report(
+            "results/interpret/variants.tsv",
+            caption="../report/variants.rst",
+            category="5. Nucleotide scores",
+        ),
         skipped="results/interpret/variants_not_scored.tsv",
         vcf="results/interpret/variants.vcf",
     log:

@@ -35,7 +35,11 @@ rule plot_kernel_logos:
         meme="results/motifs/kernels.meme",
     output:
         pdf="results/motifs/kernel_logos.pdf",
-        png="results/motifs/kernel_logos.png",
+        png=report(
+            "results/motifs/kernel_logos.png",
+            caption="../report/kernel_logos.rst",
+            category="3. Motifs",
+        ),
     log:
         "logs/plot_kernel_logos.log",
     conda:
@@ -89,8 +93,16 @@ rule summarize_matches:
         kernels="results/motifs/kernels.meme",
         database=known_motif_files(),
     output:
-        table="results/motifs/matches.tsv",
-        png="results/motifs/known_matches.png",
+        table=report(
+            "results/motifs/matches.tsv",
+            caption="../report/matches.rst",
+            category="3. Motifs",
+        ),
+        png=report(
+            "results/motifs/known_matches.png",
+            caption="../report/known_matches.rst",
+            category="3. Motifs",
+        ),
         pdf="results/motifs/known_matches.pdf",
     log:
         "logs/summarize_matches.log",

@@ -71,7 +71,11 @@ rule strand_bias:
         windows=expand("results/positional/{anchor}/windows.tsv", anchor=["tss", "tes"]),
     output:
         tsv="results/positional/strand_bias.tsv",
-        png="results/positional/strand_bias.png",
+        png=report(
+            "results/positional/strand_bias.png",
+            caption="../report/strand_bias.rst",
+            category="4. Positional bias",
+        ),
         pdf="results/positional/strand_bias.pdf",
     log:
         "logs/strand_bias.log",
@@ -90,8 +94,16 @@ rule summarize_positional:
             "results/positional/{anchor}/window_counts.tsv", anchor=ANCHORS
         ),
     output:
-        summary="results/positional/summary.tsv",
-        png="results/positional/site_distributions.png",
+        summary=report(
+            "results/positional/summary.tsv",
+            caption="../report/positional_summary.rst",
+            category="4. Positional bias",
+        ),
+        png=report(
+            "results/positional/site_distributions.png",
+            caption="../report/site_distributions.rst",
+            category="4. Positional bias",
+        ),
         pdf="results/positional/site_distributions.pdf",
     log:
         "logs/summarize_positional.log",

@@ -16,7 +16,11 @@ rule train_cnn:
         weights="results/train/model.safetensors",
         metadata="results/train/model.json",
         history="results/train/history.tsv",
-        curve="results/train/learning_curve.png",
+        curve=report(
+            "results/train/learning_curve.png",
+            caption="../report/learning_curve.rst",
+            category="2. Training",
+        ),
     log:
         "logs/train_cnn.log",
     benchmark:
@@ -67,9 +71,17 @@ rule evaluate:
             ext=["codes.npy", "labels.npy", "index.tsv"],
         ),
     output:
-        metrics="results/evaluate/metrics.tsv",
+        metrics=report(
+            "results/evaluate/metrics.tsv",
+            caption="../report/metrics.rst",
+            category="2. Training",
+        ),
         predictions="results/evaluate/predictions.tsv",
-        roc_png="results/evaluate/roc.png",
+        roc_png=report(
+            "results/evaluate/roc.png",
+            caption="../report/roc.rst",
+            category="2. Training",
+        ),
         roc_pdf="results/evaluate/roc.pdf",
     log:
         "logs/evaluate.log",

@@ -107,3 +107,47 @@ def test_every_kernel_is_in_one_cluster(run):
     clusters = pd.read_csv(workdir / "results/clustering/clusters.tsv", sep="\t")
     kernels = pd.read_csv(workdir / "results/motifs/kernels.tsv", sep="\t")
     assert sorted(clusters["kernel"]) == sorted(kernels["kernel"]) and clusters["kernel"].is_unique
+
+
+FIGURES = [
+    "summary.png",
+    "learning_curve.png",
+    "roc.png",
+    "kernel_logos.png",
+    "known_matches.png",
+    "site_distributions.png",
+    "strand_bias.png",
+    "saliency.png",
+    "similarity_heatmap.png",
+    "cluster_root_logos.png",
+    "seq1_",  # the ISM heatmaps
+]
+TABLES = ["metrics.tsv", "matches.tsv", "steps.tsv", "variants.tsv", "clusters.tsv"]
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.zip"])
+def test_report_has_every_figure_and_table(run, name):
+    import zipfile
+
+    workdir, _ = run
+    run_snakemake(
+        workdir, config=None, extra=["--configfile", str(workdir / "config.yaml"), "--report", name]
+    )
+    path = workdir / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            text = "\n".join(archive.namelist())
+    else:
+        text = path.read_text(errors="replace")
+    for item in FIGURES + TABLES:
+        assert item in text, f"{item} missing from {name}"
+    if name.endswith(".html"):
+        for category in (
+            "1. Dataset",
+            "2. Training",
+            "3. Motifs",
+            "4. Positional bias",
+            "5. Nucleotide scores",
+            "6. Clustering",
+        ):
+            assert category in text

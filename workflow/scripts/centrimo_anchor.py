@@ -18,7 +18,7 @@ from deepcons.centrimo import format_log_value, read_fasta, run_centrimo, write_
 from deepcons.errors import InputError
 from deepcons.logs import log, run_rule
 from deepcons.meme_io import read_meme
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 
 def centrimo_options(p) -> dict:

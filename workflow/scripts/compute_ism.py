@@ -17,7 +17,7 @@ from deepcons.interpret_plots import plot_ism_heatmap
 from deepcons.logs import log, run_rule
 from deepcons.modelio import load_model
 from deepcons.scoring import model_layout
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 
 def main(smk):

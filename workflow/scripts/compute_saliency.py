@@ -9,7 +9,7 @@ from deepcons.logs import log, run_rule
 from deepcons.modelio import load_model
 from deepcons.score_cli import write_saliency_outputs
 from deepcons.scoring import model_layout
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 
 def main(smk):

@@ -13,7 +13,7 @@ from deepcons.figures_train import plot_roc
 from deepcons.logs import run_rule
 from deepcons.model import predict_logits
 from deepcons.modelio import load_model
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 log = logging.getLogger("deepcons.evaluate")
 

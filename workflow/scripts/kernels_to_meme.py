@@ -11,7 +11,7 @@ from deepcons.logos import information_content
 from deepcons.logs import Progress, log, run_rule
 from deepcons.meme_io import write_meme
 from deepcons.modelio import load_model
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 
 def main(smk):

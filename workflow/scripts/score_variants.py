@@ -8,7 +8,7 @@ from deepcons.logs import run_rule
 from deepcons.modelio import load_model
 from deepcons.score_cli import write_variant_outputs
 from deepcons.scoring import model_layout
-from deepcons.training import resolve_device
+from deepcons.devices import resolve_device
 
 
 def main(smk):

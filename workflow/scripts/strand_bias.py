@@ -4,8 +4,7 @@ import pandas as pd
 
 from deepcons.atomic import atomic_open
 from deepcons.logs import log, run_rule
-from deepcons.positional import plot_strand_bias, strand_bias
-from deepcons.windows import read_window_table
+from deepcons.positional import plot_strand_bias, read_window_table, strand_bias
 
 
 def main(smk):

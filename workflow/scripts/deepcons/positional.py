@@ -35,6 +35,11 @@ def read_centrimo_tsv(path) -> pd.DataFrame:
     return table
 
 
+def read_window_table(path) -> pd.DataFrame:
+    """windows.tsv of an anchor: id chrom start end anchor strand name."""
+    return pd.read_csv(path, sep="\t", dtype={"id": str, "chrom": str, "strand": str, "name": str})
+
+
 def read_site_counts(path) -> dict[str, pd.DataFrame]:
     """site_counts.txt: motif id -> DataFrame(position, count[, neg_count])."""
     out: dict[str, pd.DataFrame] = {}

@@ -121,9 +121,3 @@ def write_windows(windows: list[Window], codes: np.ndarray, fasta_path, table_pa
         out.write("id\tchrom\tstart\tend\tanchor\tstrand\tname\n")
         for w in windows:
             out.write(f"{w.id}\t{w.chrom}\t{w.start}\t{w.end}\t{w.anchor}\t{w.strand}\t{w.name}\n")
-
-
-def read_window_table(path):
-    import pandas as pd
-
-    return pd.read_csv(path, sep="\t", dtype={"chrom": str, "name": str})
