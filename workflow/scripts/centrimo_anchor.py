@@ -15,10 +15,10 @@ import torch
 
 from deepcons.atomic import atomic_open, atomic_write_text
 from deepcons.centrimo import format_log_value, read_fasta, run_centrimo, write_centrimo
+from deepcons.devices import resolve_device
 from deepcons.errors import InputError
 from deepcons.logs import log, run_rule
 from deepcons.meme_io import read_meme
-from deepcons.devices import resolve_device
 
 
 def centrimo_options(p) -> dict:

@@ -11,13 +11,13 @@ import torch
 
 from deepcons.atomic import atomic_open
 from deepcons.attribution import compute_ism, ism_matrix
+from deepcons.devices import resolve_device
 from deepcons.encoding import LETTERS
 from deepcons.interpret_inputs import interpret_sequences
 from deepcons.interpret_plots import plot_ism_heatmap
 from deepcons.logs import log, run_rule
 from deepcons.modelio import load_model
 from deepcons.scoring import model_layout
-from deepcons.devices import resolve_device
 
 
 def main(smk):

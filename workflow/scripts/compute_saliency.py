@@ -4,12 +4,12 @@ from pathlib import Path
 
 import torch
 
+from deepcons.devices import resolve_device
 from deepcons.interpret_inputs import interpret_sequences
 from deepcons.logs import log, run_rule
 from deepcons.modelio import load_model
 from deepcons.score_cli import write_saliency_outputs
 from deepcons.scoring import model_layout
-from deepcons.devices import resolve_device
 
 
 def main(smk):

@@ -8,12 +8,12 @@ import torch
 from deepcons.atomic import atomic_open
 from deepcons.baseline import baseline_logits, load_baseline
 from deepcons.dataset import load_split
+from deepcons.devices import resolve_device
 from deepcons.evaluation import metrics, roc_curve, sigmoid
 from deepcons.figures_train import plot_roc
 from deepcons.logs import run_rule
 from deepcons.model import predict_logits
 from deepcons.modelio import load_model
-from deepcons.devices import resolve_device
 
 log = logging.getLogger("deepcons.evaluate")
 

@@ -6,12 +6,12 @@ import torch
 
 from deepcons.atomic import atomic_open
 from deepcons.dataset import load_split
+from deepcons.devices import resolve_device
 from deepcons.kernel_motifs import kernel_motifs
 from deepcons.logos import information_content
 from deepcons.logs import Progress, log, run_rule
 from deepcons.meme_io import write_meme
 from deepcons.modelio import load_model
-from deepcons.devices import resolve_device
 
 
 def main(smk):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import torch
 
+from deepcons.devices import resolve_device
 from deepcons.logs import run_rule
 from deepcons.modelio import load_model
 from deepcons.score_cli import write_variant_outputs
 from deepcons.scoring import model_layout
-from deepcons.devices import resolve_device
 
 
 def main(smk):

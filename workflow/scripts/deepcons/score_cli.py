@@ -58,9 +58,9 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
 
 
 def _load(args):
+    from .devices import resolve_device
     from .modelio import load_model
     from .scoring import model_layout
-    from .devices import resolve_device
 
     device = resolve_device(args.device)
     model, info = load_model(args.model, device=device)
