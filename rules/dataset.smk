@@ -114,6 +114,8 @@ rule summarize_dataset:
         pdf="results/dataset/summary.pdf",
     log:
         "logs/summarize_dataset.log",
+    benchmark:
+        "benchmarks/summarize_dataset.tsv"
     conda:
         "../envs/dataset.yaml"
     params:

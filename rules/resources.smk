@@ -68,6 +68,8 @@ rule normalize_annotation:
         bed="results/inputs/{kind}.bed",
     log:
         "logs/normalize_annotation/{kind}.log",
+    benchmark:
+        "benchmarks/normalize_annotation/{kind}.tsv"
     wildcard_constraints:
         kind="|".join(ANNOTATION_KINDS) or "none",
     conda:
@@ -89,6 +91,8 @@ if not has_input("coding_exons"):
             bed="results/inputs/coding_exons.bed",
         log:
             "logs/derive_coding_exons.log",
+        benchmark:
+            "benchmarks/derive_coding_exons.tsv"
         conda:
             "../envs/dataset.yaml"
         params:
