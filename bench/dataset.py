@@ -129,7 +129,7 @@ def main(argv=None) -> int:
             )
     sizes = np.array(args.sizes, dtype=float)
     steps = [k for k in results[args.sizes[0]] if k != "sequences"]
-    print(f"\n{'step':28s}" + "".join(f"{s:>9d} Mb" for s in args.sizes) + f"{'hg19 (fit)':>14s}")
+    print(f"\n{"step":38s}" + "".join(f"{s:>9d} Mb" for s in args.sizes) + f"{'hg19 (fit)':>14s}")
     hg19_total = 0.0
     for step in steps:
         t = np.array([results[s].get(step, 0.0) for s in args.sizes])
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         projected = intercept + slope * HG19_MB
         if step != "total (wall)":
             hg19_total += projected
-        print(f"{step:28s}" + "".join(f"{x:11.1f}" for x in t) + f"{projected:13.0f} s")
+        print(f"{step:38s}" + "".join(f"{x:11.1f}" for x in t) + f"{projected:13.0f} s")
     seqs = np.array([results[s]["sequences"] for s in args.sizes], dtype=float)
     hg19_seqs = np.polyval(np.polyfit(sizes, seqs, 1), HG19_MB)
     wall = np.array([results[s]["total (wall)"] for s in args.sizes])
