@@ -129,7 +129,7 @@ def main(argv=None) -> int:
             )
     sizes = np.array(args.sizes, dtype=float)
     steps = [k for k in results[args.sizes[0]] if k != "sequences"]
-    print(f"\n{"step":38s}" + "".join(f"{s:>9d} Mb" for s in args.sizes) + f"{'hg19 (fit)':>14s}")
+    print(f"\n{'step':38s}" + "".join(f"{s:>9d} Mb" for s in args.sizes) + f"{'hg19 (fit)':>14s}")
     hg19_total = 0.0
     for step in steps:
         t = np.array([results[s].get(step, 0.0) for s in args.sizes])
