@@ -3,9 +3,8 @@
 import pybedtools
 
 from deepcons.atomic import atomic_write_text
-from deepcons.dataset import drop_n_rich, write_bed
+from deepcons.dataset import drop_n_rich_step, write_bed
 from deepcons.errors import InputError
-from deepcons.genome import Genome
 from deepcons.intervals import build_conserved_set
 from deepcons.logs import run_rule
 
@@ -21,16 +20,7 @@ def main(smk):
         min_length=p.min_length,
         max_length=p.max_length,
     )
-    intervals = [(i.chrom, i.start, i.end) for i in elements]
-    with Genome(smk.input.genome) as genome:
-        intervals, n_dropped = drop_n_rich(genome, intervals, p.max_n_fraction)
-    steps.rows.append(
-        (
-            f"n_fraction_at_most_{p.max_n_fraction:g}",
-            len(intervals),
-            sum(e - s for _, s, e in intervals),
-        )
-    )
+    intervals = drop_n_rich_step(smk.input.genome, elements, p.max_n_fraction, steps)
     if not intervals:
         raise InputError(
             "no conserved elements left after filtering: "

@@ -3,9 +3,8 @@
 import pybedtools
 
 from deepcons.atomic import atomic_write_text
-from deepcons.dataset import drop_n_rich, write_bed
+from deepcons.dataset import drop_n_rich_step, write_bed
 from deepcons.errors import InputError
-from deepcons.genome import Genome
 from deepcons.intervals import StepCounts, shuffle_background
 from deepcons.logs import run_rule
 
@@ -29,16 +28,7 @@ def main(smk):
     )
     steps.add("shuffled", placed)
     steps.rows.append(("unplaced", n_unplaced, 0))
-    intervals = [(i.chrom, i.start, i.end) for i in placed]
-    with Genome(smk.input.genome) as genome:
-        intervals, _ = drop_n_rich(genome, intervals, p.max_n_fraction)
-    steps.rows.append(
-        (
-            f"n_fraction_at_most_{p.max_n_fraction:g}",
-            len(intervals),
-            sum(e - s for _, s, e in intervals),
-        )
-    )
+    intervals = drop_n_rich_step(smk.input.genome, placed, p.max_n_fraction, steps)
     if not intervals:
         raise InputError(
             "no background interval could be placed (is the genome mostly excluded?)",

@@ -126,6 +126,19 @@ def drop_n_rich(genome, intervals: list[tuple[str, int, int]], max_n_fraction: f
     return [iv for iv, k in zip(intervals, keep, strict=True) if k], int((~keep).sum())
 
 
+def drop_n_rich_step(
+    genome_path, bedtool, max_n_fraction: float, steps
+) -> list[tuple[str, int, int]]:
+    """The intervals of ``bedtool`` with at most ``max_n_fraction`` N, recorded as a step."""
+    from .genome import Genome
+
+    intervals = [(i.chrom, i.start, i.end) for i in bedtool]
+    with Genome(genome_path) as genome:
+        intervals, _ = drop_n_rich(genome, intervals, max_n_fraction)
+    steps.add_intervals(f"n_fraction_at_most_{max_n_fraction:g}", intervals)
+    return intervals
+
+
 def write_bed(path, intervals: list[tuple[str, int, int]], prefix: str) -> None:
     """BED4 with names ``{prefix}_{i}`` (1-based, file order)."""
     with atomic_open(path) as out:

@@ -31,6 +31,10 @@ class StepCounts:
         self.rows.append((step, n, bases))
         log.info("%-28s %10d intervals %14d bp", step, n, bases)
 
+    def add_intervals(self, step: str, intervals: list[tuple[str, int, int]]) -> None:
+        self.rows.append((step, len(intervals), sum(e - s for _, s, e in intervals)))
+        log.info("%-28s %10d intervals %14d bp", step, *self.rows[-1][1:])
+
     def to_tsv(self) -> str:
         lines = ["step\tintervals\tbases"] + [f"{s}\t{n}\t{b}" for s, n, b in self.rows]
         return "\n".join(lines) + "\n"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 
@@ -14,23 +12,9 @@ from .plots import plt, save_figure
 
 def read_tomtom(path) -> pd.DataFrame:
     """MEME's tomtom.tsv (comment lines dropped)."""
-    text = "".join(line for line in open(path) if line.strip() and not line.startswith("#"))
-    if not text:
-        return pd.DataFrame(
-            columns=[
-                "Query_ID",
-                "Target_ID",
-                "Optimal_offset",
-                "p-value",
-                "E-value",
-                "q-value",
-                "Overlap",
-                "Query_consensus",
-                "Target_consensus",
-                "Orientation",
-            ]
-        )
-    return pd.read_csv(io.StringIO(text), sep="\t")
+    from .tomtom import read_tsv
+
+    return read_tsv(path)
 
 
 def best_matches(tomtom: pd.DataFrame, names: dict[str, str], evalue: float) -> pd.DataFrame:
