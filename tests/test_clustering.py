@@ -517,17 +517,17 @@ def test_heatmap_of_many_motifs_has_no_tick_labels(tmp_path):
     sim = compare_matrices(motifs)
     result = cluster_motifs(motifs, sim)
     seen = {}
-    original = clustering_plots._save
+    original = clustering_plots.save_figure
 
     def keep(fig, paths, dpi):
         seen["ticks"] = [len(ax.get_xticklabels()) for ax in fig.axes[:2]]
         original(fig, paths, dpi)
 
-    clustering_plots._save = keep
+    clustering_plots.save_figure = keep
     try:
         clustering_plots.plot_similarity_heatmap(result, sim, tmp_path / "h.png")
     finally:
-        clustering_plots._save = original
+        clustering_plots.save_figure = original
     assert seen["ticks"] == [0, 0]
     assert (tmp_path / "h.png").stat().st_size > 0
     assert not plt.get_fignums()  # figures are closed

@@ -51,7 +51,7 @@ from scipy.spatial.distance import squareform
 
 from .atomic import atomic_open, atomic_write_text
 from .errors import InputError
-from .meme_io import Motif, format_meme, read_meme, reverse_complement
+from .meme_io import Motif, format_meme, information_content, read_meme, reverse_complement
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -525,14 +525,6 @@ def _subtree_leaves(node: int, order, start, size) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 # Root motifs
 # ----------------------------------------------------------------------------------------
-
-
-def information_content(probs: np.ndarray) -> np.ndarray:
-    """Information content in bits of each column against a uniform background, shape (width,)."""
-    p = _frequencies(probs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return 2.0 + plogp.sum(axis=1)
 
 
 def _place(frame: dict, member: int) -> tuple[int, int]:

@@ -7,37 +7,20 @@ several paths (the format follows each suffix, e.g. ``.png`` and ``.pdf``), atom
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+import numpy as np
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.patches import Rectangle
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from .atomic import atomic_path  # noqa: E402
-from .clustering import ClusteringResult, Similarity, information_content  # noqa: E402
+from .clustering import ClusteringResult, Similarity
+from .logos import draw_logo
+from .meme_io import information_content
+from .plots import plt, save_figure
 
 __all__ = ["dendrogram_segments", "plot_root_logos", "plot_similarity_heatmap"]
 
 # Above this many motifs, tick labels would be unreadable: none are drawn.
 MAX_LABELLED = 60
-
-
-def _paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list:
-    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-
-
-def _save(fig, paths, dpi: int) -> None:
-    for path in _paths(paths):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
 
 
 def dendrogram_segments(linkage: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,20 +134,7 @@ def plot_similarity_heatmap(
     ax_heat.set_xlabel(f"{n} motifs, {result.n_clusters} clusters (dendrogram order)")
     fig.colorbar(image, cax=ax_bar, label=metric)
     ax_tree.set_title(title or f"Motif similarity ({metric}), {result.linkage_method} linkage")
-    _save(fig, paths, dpi)
-
-
-def _logo(ax, probs: np.ndarray, width: int) -> None:
-    import logomaker
-    import pandas as pd
-
-    frame = pd.DataFrame(np.asarray(probs, dtype=float), columns=list("ACGT"))
-    info = logomaker.transform_matrix(frame, from_type="probability", to_type="information")
-    logomaker.Logo(info, ax=ax, color_scheme="classic", show_spines=False)
-    ax.set_xlim(-0.5, width - 0.5)  # one scale for all logos: widths compare at a glance
-    ax.set_ylim(0, 2)
-    ax.set_yticks([0, 1, 2])
-    ax.set_xticks([])
+    save_figure(fig, paths, dpi)
 
 
 def plot_root_logos(
@@ -185,7 +155,8 @@ def plot_root_logos(
     for k, ax in zip(shown, axes.ravel(), strict=False):
         ax.set_axis_on()
         root = result.roots[k]
-        _logo(ax, root.probs, width)
+        draw_logo(ax, root.probs, width)
+        ax.set_yticks([0, 1, 2])
         ic = information_content(root.probs).sum()
         ax.set_title(f"{root.id}  (n = {sizes[k]}, {ic:.1f} bits)", fontsize=8)
         ax.tick_params(labelsize=6)
@@ -193,4 +164,4 @@ def plot_root_logos(
         f"Root motifs of the {len(shown)} largest of {result.n_clusters} clusters", fontsize=10
     )
     fig.tight_layout()
-    _save(fig, paths, dpi)
+    save_figure(fig, paths, dpi)

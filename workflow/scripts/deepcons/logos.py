@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .meme_io import information_content
 from .plots import plt, save_figure
 
 ALPHABET = "ACGT"
-
-
-def information_content(probs: np.ndarray) -> np.ndarray:
-    """Bits of each column against a uniform background, shape (width,)."""
-    p = np.asarray(probs, dtype=float)
-    p = p / p.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return 2.0 + plogp.sum(axis=1)
 
 
 def trim_bounds(probs: np.ndarray, min_bits: float = 0.3) -> tuple[int, int]:

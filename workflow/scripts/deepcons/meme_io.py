@@ -206,6 +206,19 @@ def write_meme(
     atomic_write_text(path, format_meme(motifs, background, strands))
 
 
+def information_content(probs: np.ndarray) -> np.ndarray:
+    """Bits of each column of a (width, 4) matrix against a uniform background, shape (width,).
+
+    Columns are normalised to sum to 1 first; an all-zero column has 0 bits.
+    """
+    p = np.asarray(probs, dtype=float)
+    sums = p.sum(axis=1, keepdims=True)
+    p = np.divide(p, sums, out=np.zeros_like(p), where=sums > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return np.where(sums[:, 0] > 0, 2.0 + plogp.sum(axis=1), 0.0)
+
+
 def reverse_complement(probs: np.ndarray) -> np.ndarray:
     """Reverse complement of a (width, 4) ACGT matrix."""
     return probs[::-1, ::-1].copy()
