@@ -9,13 +9,13 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 CORES ?= all
 
-.PHONY: setup demo test test-fast lint format bench report clean bedtools
+.PHONY: setup demo test test-fast test-slurm lint format bench clean bedtools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[workflow,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[workflow,dev,gpu]"
 	touch $@
 
 bedtools:
@@ -33,6 +33,9 @@ test: setup
 
 test-fast: setup
 	$(BIN)/pytest -m "not slow and not slurm"
+
+test-slurm: setup
+	$(BIN)/pytest -m slurm
 
 lint: setup
 	$(BIN)/ruff check .

@@ -13,9 +13,17 @@ pass gathers the argmax windows instead of correlating the whole map with the in
 is where a plain implementation spends as long as in the forward pass.
 
 The result equals ``F.conv1d`` -> ``relu`` -> ``amax`` (tests compare values and gradients).
+
+On CUDA tensors, when Triton is importable, :func:`conv_max_argmax` and
+:func:`conv_global_max` run the Triton kernels of :mod:`deepcons.fastconv_triton` instead
+(conv, max and argmax in registers; bf16 operands by default, fp32 accumulation). The
+environment variable ``DEEPCONS_FASTCONV=torch`` forces the blocked PyTorch path everywhere.
 """
 
 from __future__ import annotations
+
+import functools
+import os
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +31,36 @@ import torch.nn.functional as F
 # Positions of the activation map computed at a time: bounds memory to
 # batch x kernels x BLOCK floats; 64 measured fastest on CPU (bench/train.py).
 BLOCK = 64
+
+_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+
+
+@functools.cache
+def _triton_module():
+    """deepcons.fastconv_triton, or None where Triton is not installed."""
+    try:
+        from . import fastconv_triton
+    except ImportError:
+        return None
+    return fastconv_triton
+
+
+@functools.cache
+def _tensor_cores(device_index: int) -> bool:
+    """bf16 and TF32 tensor cores: compute capability 8.0 (Ampere) or later."""
+    return torch.cuda.get_device_capability(device_index)[0] >= 8
+
+
+def use_triton(x: torch.Tensor) -> bool:
+    """Whether the Triton kernels handle ``x``: a float32/16 tensor on an Ampere or later
+    GPU, with Triton importable and ``DEEPCONS_FASTCONV`` not ``torch``."""
+    return (
+        x.is_cuda
+        and x.dtype in _TRITON_DTYPES
+        and os.environ.get("DEEPCONS_FASTCONV", "") != "torch"
+        and _triton_module() is not None
+        and _tensor_cores(x.device.index if x.device.index is not None else 0)
+    )
 
 
 def conv_max_argmax(
@@ -41,6 +79,9 @@ def conv_max_argmax(
     values : (B, K) maximum of conv(x) + bias over the L - w + 1 positions.
     argmax : (B, K) int64 position of the first maximum.
     """
+    if use_triton(x):  # GPU: the Triton kernel (``block`` does not apply)
+        values, argmax = _triton_module().conv_max_argmax(x, weight, bias)
+        return values.to(x.dtype), argmax
     width = weight.shape[-1]
     n_pos = x.shape[-1] - width + 1
     if n_pos < 1:
@@ -104,23 +145,29 @@ class ConvGlobalMax(torch.autograd.Function):
         if ctx.needs_input_grad[2]:
             grad_b = g.sum(0)
         if ctx.needs_input_grad[0]:
-            B, C, L = x.shape
-            K = weight.shape[0]
-            contrib = g[:, :, None, None] * weight[None]  # (B, K, C, w)
-            positions = argmax.unsqueeze(-1) + torch.arange(width, device=x.device)  # (B, K, w)
-            index = (
-                positions[:, :, None, :]
-                .expand(B, K, C, width)
-                .permute(0, 2, 1, 3)
-                .reshape(B, C, -1)
-            )
-            src = contrib.permute(0, 2, 1, 3).reshape(B, C, -1)
-            grad_x = torch.zeros_like(x).scatter_add_(2, index, src)
+            grad_x = grad_input(x, weight, argmax, g)
         return grad_x, grad_w, grad_b, None
 
 
+def grad_input(x, weight, argmax, g) -> torch.Tensor:
+    """dL/dx: each g[b, k] * W[k] added at its argmax window (g already ReLU-masked)."""
+    B, C, L = x.shape
+    K, _, width = weight.shape
+    contrib = g[:, :, None, None] * weight[None]  # (B, K, C, w)
+    positions = argmax.unsqueeze(-1) + torch.arange(width, device=x.device)  # (B, K, w)
+    index = positions[:, :, None, :].expand(B, K, C, width).permute(0, 2, 1, 3).reshape(B, C, -1)
+    src = contrib.permute(0, 2, 1, 3).reshape(B, C, -1).to(x.dtype)
+    return torch.zeros_like(x).scatter_add_(2, index, src)
+
+
 def conv_global_max(x, weight, bias=None, block: int = BLOCK):
-    """Fused conv + ReLU + global max: (B, C, L) -> ((B, K) values, (B, K) argmax)."""
+    """Fused conv + ReLU + global max: (B, C, L) -> ((B, K) values, (B, K) argmax).
+
+    CUDA tensors go to the Triton kernels where Triton is installed (``block`` does not
+    apply there); everything else to the blocked PyTorch implementation.
+    """
+    if use_triton(x):
+        return _triton_module().conv_global_max(x, weight, bias)
     return ConvGlobalMax.apply(x, weight, bias, block)
 
 

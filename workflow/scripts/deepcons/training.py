@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from .atomic import atomic_path
+from .devices import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,6 @@ class TrainState:
     bad_epochs: int = 0
     stopped_early: bool = False
     history: list[dict] = field(default_factory=list)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device is cuda but no CUDA device is available")
-    return torch.device(name)
 
 
 def fingerprint(*parts) -> str:
@@ -191,6 +184,21 @@ def train(
     key : identifies the configuration and data; a checkpoint with another key is ignored.
     on_epoch : called after each epoch (history written, figure drawn...).
     """
+    args = (model, train_data, valid_data, settings, checkpoint, key, on_epoch)
+    # --- CUDA only (CPU untouched): the dense head's matmuls in TF32, fp32 accumulation ---
+    # (the fused conv layer's operands are chosen by deepcons.fastconv_triton: bf16)
+    if resolve_device(settings.device).type != "cuda":
+        return _train(*args)
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        return _train(*args)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+
+
+def _train(model, train_data, valid_data, settings, checkpoint, key, on_epoch):
+    """:func:`train` itself."""
     device = resolve_device(settings.device)
     torch.manual_seed(settings.seed)
     model.to(device)
@@ -238,6 +246,8 @@ def train(
                 bar.update(len(index))
         if bar is not None:
             bar.close()
+        if device.type == "cuda":  # the queued kernels belong to this epoch's time
+            torch.cuda.synchronize(device)
         train_seconds = time.monotonic() - start
         valid_loss, valid_auc, _ = evaluate(
             model, valid_codes, valid_labels, settings.eval_batch_size
