@@ -264,8 +264,11 @@ def _scan_groups(codes, lengths, fwd, rev, torch_device, batch_size, result, tie
     """Scan every width group of motifs over every batch of sequences."""
     import torch
 
+    from .logs import Progress
+
     n_seq = codes.shape[0]
     device = torch_device.type
+    progress = Progress("motif scan (sequences x motifs)", n_seq * len(fwd), every=30.0)
     for width in sorted({m.shape[0] for m in fwd}):
         index = np.array([i for i, m in enumerate(fwd) if m.shape[0] == width])
         strands = [np.stack([fwd[i] for i in index])]
@@ -280,6 +283,7 @@ def _scan_groups(codes, lengths, fwd, rev, torch_device, batch_size, result, tie
                 continue
             block = torch.from_numpy(codes[s0:s1, :length]).to(torch_device)
             _scan_block(block, weight_t, len(strands), width, s0, index, result, ties)
+            progress.update((s1 - s0) * len(index))
 
 
 def _set_ties(result: BestSites, seq, motif, start, strand) -> None:
