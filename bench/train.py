@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +22,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
+from train_gpu import our_loop, synthetic_rows  # noqa: E402  (bench/ is on the path)
+
 from deepcons.model import build_model  # noqa: E402
-from deepcons.training import Checkpoint, TrainSettings, train  # noqa: E402
 
 PAPER = {"kernels": {10: 1000, 20: 500}, "hidden": 1500}
 SMALL = {"kernels": {10: 128, 20: 64}, "hidden": 128}
@@ -64,24 +64,6 @@ def plain_loop(hparams, codes, labels, batch_size, device) -> float:
     return len(codes) / (time.perf_counter() - start)
 
 
-def our_loop(hparams, codes, labels, batch_size, device) -> float:
-    torch.manual_seed(0)
-    model = build_model(hparams, fast=True)
-    settings = TrainSettings(
-        batch_size=batch_size, max_epochs=1, patience=1, seed=0, device=device.type
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        _, state = train(
-            model,
-            (codes, labels),
-            (codes[:batch_size], labels[:batch_size]),
-            settings,
-            Checkpoint(tmp),
-            "bench",
-        )
-    return state.history[0]["train_seq_per_s"]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,15 +78,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     hparams = PAPER if args.kernels == "paper" else SMALL
-    rng = np.random.default_rng(0)
-    # hg19-like rows: a sequence of 30-1000 bp, its reverse complement, N padding
-    lengths = rng.integers(30, 1000, args.sequences)
-    codes = np.full((args.sequences, 2020), 4, dtype=np.uint8)
-    for i, length in enumerate(lengths):
-        seq = rng.integers(0, 4, length).astype(np.uint8)
-        codes[i, :length] = seq
-        codes[i, 1020 : 1020 + length] = 3 - seq[::-1]
-    labels = rng.integers(0, 2, args.sequences).astype(np.uint8)
+    codes, labels = synthetic_rows(args.sequences)
     # warm up both paths (allocators, kernels)
     plain_loop(
         hparams, codes[: args.batch_size], labels[: args.batch_size], args.batch_size, device
