@@ -53,7 +53,8 @@ rule train_baseline:
     conda:
         "../envs/torch.yaml"
     resources:
-        mem_mb=16000,
+        # hg19: 1.4 M x 1,364 float32 k-mer counts (7.8 GB) and the solver's work
+        mem_mb=12000,
     params:
         baseline=config["baseline"],
     script:

@@ -102,3 +102,17 @@ def test_metrics_agree_with_sklearn():
     assert ours["accuracy"] == pytest.approx(accuracy_score(labels, (logits >= 0).astype(int)))
     assert ours["auc"] == pytest.approx(roc_auc_score(labels, logits))
     assert list(itertools.islice(ours, 3)) == ["n", "accuracy", "auc"]
+
+
+def test_chunked_standardisation_equals_numpy():
+    from deepcons.baseline import standardise_in_place
+
+    rng = np.random.default_rng(4)
+    x = rng.poisson(3.0, (1000, 7)).astype(np.float32)
+    x[:, 3] = 2.0  # constant: scale 1
+    original = x.copy()
+    expected = (x - x.mean(0)) / np.where(x.std(0) == 0, 1, x.std(0))
+    mean, scale = standardise_in_place(x, chunk=128)
+    assert np.allclose(x, expected, atol=1e-5) and scale[3] == 1.0
+    assert np.allclose(mean, original.mean(0), atol=1e-5) and mean[3] == 2.0
+    assert np.allclose(scale[[0, 1, 2]], original.std(0)[[0, 1, 2]], atol=1e-5)

@@ -143,3 +143,40 @@ def test_unrecognised_and_unaccepted_formats(tmp_path):
         read_records(write(tmp_path / "y", GTF), "conserved")
     with pytest.raises(InputError, match="empty"):
         detect_format(write(tmp_path / "z", "# only a comment\n"))
+
+
+def test_bed12_block_count_must_be_an_integer(tmp_path):
+    path = write(
+        tmp_path / "g.bed", "chr22\t1000\t2000\tTX1\t0\t-\t1100\t1650\t0\tx\t200,500,\t0,500,\n"
+    )
+    with pytest.raises(InputError, match="integer blockCount") as err:
+        list(read_records(path, "genes", [])[1])
+    assert err.value.line == 1
+
+
+def test_gff_start_zero_is_refused_as_one_based(tmp_path):
+    path = write(
+        tmp_path / "m.gff3",
+        "##gff-version 3\nchr22\t.\tmiRNA_primary_transcript\t0\t80\t.\t+\t.\tName=x\n",
+    )
+    with pytest.raises(InputError, match="1-based: start must be >= 1"):
+        list(read_records(path, "mirna")[1])
+
+
+def test_gtf_transcript_id_at_two_loci_gives_two_transcripts(tmp_path):
+    text = (
+        'chrX\ts\texon\t1001\t2000\t.\t+\t.\tgene_id "G"; transcript_id "NM_1";\n'
+        'chrX\ts\texon\t9001\t9100\t.\t+\t.\tgene_id "G"; transcript_id "NM_1";\n'
+        'chrY\ts\texon\t501\t900\t.\t+\t.\tgene_id "G"; transcript_id "NM_1";\n'
+    )
+    _, recs = read_records(write(tmp_path / "g.gtf", text), "genes")
+    assert [(r.chrom, r.start, r.end) for r in recs] == [("chrX", 1000, 9100), ("chrY", 500, 900)]
+
+
+def test_genes_without_strand_are_refused(tmp_path):
+    from deepcons.annotations import normalize_annotation
+
+    path = write(tmp_path / "genes.bed", "chr22\t100\t200\tG1\n")
+    with pytest.raises(InputError, match="expected a strand") as err:
+        normalize_annotation(path, "genes", {"chr22": 1000}, tmp_path / "out.bed")
+    assert err.value.line == 1 and not (tmp_path / "out.bed").exists()

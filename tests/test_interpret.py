@@ -247,6 +247,51 @@ def test_variants_scored_and_reported(scoring_setup, compress):
     )
     snv_row = scored[1].split("\t")
     assert float(snv_row[9]) == pytest.approx(records[0].info["DC_DELTA"][0], abs=1e-5)
+    # the annotated VCF can be scored again: earlier DC_* values are replaced, not kept
+    again = tmp_path / "again"
+    assert (
+        main_score(
+            [
+                "--model",
+                str(tmp_path / "model"),
+                "--vcf",
+                str(out / "variants.vcf"),
+                "--genome",
+                str(tmp_path / "genome.fa"),
+                "-o",
+                str(again),
+                "--window",
+                "40",
+            ]
+        )
+        == 0
+    )
+    assert (again / "variants.tsv").read_text() == (out / "variants.tsv").read_text()
+
+
+def test_indel_windows_are_spliced_and_keep_their_width(scoring_setup):
+    from deepcons.genome import Genome
+    from deepcons.variants import Test, _set_windows
+
+    tmp_path, chrom = scoring_setup
+    with Genome(tmp_path / "genome.fa") as genome:
+        deletion = Test(0, 0, "chr1", 250, ".", chrom[249:253], chrom[249])
+        assert _set_windows(deletion, genome, 300, 40, codes_of) is None
+        insertion = Test(0, 0, "chr1", 260, ".", chrom[259], chrom[259] + "TTT")
+        assert _set_windows(insertion, genome, 300, 40, codes_of) is None
+        near_end = Test(0, 0, "chr1", 290, ".", chrom[289:293], chrom[289])
+        assert _set_windows(near_end, genome, 300, 40, codes_of) is None
+    from deepcons.encoding import sequence_of
+
+    # VCF position 250 is base 249: ref window [229, 269); the deletion removes 3 bases and
+    # pulls 3 more in on the right
+    assert sequence_of(deletion.ref_codes) == chrom[229:269]
+    assert sequence_of(deletion.alt_codes) == chrom[229:250] + chrom[253:272]
+    assert sequence_of(insertion.alt_codes) == (chrom[239:260] + "TTT" + chrom[260:300])[:40]
+    assert deletion.status == insertion.status == "scored"
+    # 11 bases from the end: the ref window is cut at the end, the alt window even shorter
+    assert near_end.status == "clipped" and sequence_of(near_end.ref_codes) == chrom[269:300]
+    assert sequence_of(near_end.alt_codes) == chrom[269:290] + chrom[293:300]
 
 
 def test_score_fasta_and_bed_and_saliency(scoring_setup, tiny):

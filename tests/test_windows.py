@@ -15,11 +15,15 @@ from deepcons.windows import anchor_position, drop_gap_windows, make_windows, wi
         (100, 200, "-", "tss", 199),  # minus strand: transcription starts at the right end
         (100, 200, "-", "tes", 100),
         (100, 181, "+", "mirna", 140),  # the hairpin's middle base
-        (100, 200, ".", "tss", 100),
     ],
 )
 def test_anchor_positions(start, end, strand, anchor, expected):
     assert anchor_position(start, end, strand, anchor) == expected
+
+
+def test_a_gene_without_strand_has_no_tss():
+    with pytest.raises(ValueError, match="needs a strand"):
+        anchor_position(100, 200, ".", "tss")
 
 
 def test_windows_centred_dropped_at_ends_and_deduplicated():

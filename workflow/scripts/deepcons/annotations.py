@@ -22,6 +22,7 @@ def check_records(
     selected: re.Pattern | None = None,
     unknown_chromosomes: str = "error",
     counts: Counter | None = None,
+    need_strand: bool = False,
 ) -> list[Record]:
     """Keep the records on selected chromosomes; refuse coordinates the genome cannot hold.
 
@@ -32,10 +33,18 @@ def check_records(
     unknown_chromosomes : ``error`` (default) stops at the first record on a chromosome
         the FASTA does not have; ``drop`` drops and counts them.
     counts : receives ``kept``, ``other_chromosome`` and ``unknown_chromosome`` counts.
+    need_strand : refuse records without a + or - strand (gene and hairpin anchors).
     """
     counts = Counter() if counts is None else counts
     kept = []
     for record in records:
+        if need_strand and record.strand not in ("+", "-"):
+            raise InputError(
+                f"expected a strand (+ or -), got {record.strand!r}: TSS, TES and hairpin "
+                "windows need it (give BED6+, genePred, GTF or GFF3)",
+                path,
+                record.line,
+            )
         size = sizes.get(record.chrom)
         if size is None:
             if unknown_chromosomes == "drop":
@@ -99,7 +108,8 @@ def normalize_annotation(
     cds: list[Record] | None = [] if cds_out is not None else None
     fmt, records = read_records(source, kind, cds)
     counts: Counter = Counter()
-    kept = check_records(records, source, sizes, selected, unknown_chromosomes, counts)
+    need_strand = kind in ("genes", "mirna")
+    kept = check_records(records, source, sizes, selected, unknown_chromosomes, counts, need_strand)
     if not kept:
         raise InputError(
             f"no {kind} records left on the selected chromosomes "

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .encoding import COMPLEMENT_CODE, Layout, encode_rows
+from .evaluation import sigmoid
 from .model import one_hot
 
 
@@ -193,7 +194,7 @@ def compute_ism(
         )
     else:
         logits = logits_of_rows(model, rows, batch_size, device).astype(np.float64)
-    prob = 1 / (1 + np.exp(-logits))
+    prob = sigmoid(logits)
     return {
         "position": position,
         "ref": np.asarray(sequence)[position],

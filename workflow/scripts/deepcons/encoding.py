@@ -23,9 +23,10 @@ LETTERS = "ACGTN"
 
 # Byte -> code, upper and lower case; every other byte is N.
 CODE_OF_BYTE = np.full(256, N_CODE, dtype=np.uint8)
-for _code, _letter in enumerate("ACGT"):
-    CODE_OF_BYTE[ord(_letter)] = _code
-    CODE_OF_BYTE[ord(_letter.lower())] = _code
+for _code, _letters in enumerate(("A", "C", "G", "TU")):  # U is T, as in the MEME suite
+    for _letter in _letters:
+        CODE_OF_BYTE[ord(_letter)] = _code
+        CODE_OF_BYTE[ord(_letter.lower())] = _code
 COMPLEMENT_CODE = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)
 LETTER_OF_CODE = np.frombuffer(LETTERS.encode(), dtype=np.uint8)
 
@@ -57,10 +58,6 @@ def sequence_of(codes: np.ndarray) -> str:
     """Letters of a code array (codes >= 4 become N)."""
     codes = np.minimum(np.asarray(codes, dtype=np.uint8), N_CODE)
     return LETTER_OF_CODE[codes].tobytes().decode()
-
-
-def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
-    return COMPLEMENT_CODE[np.asarray(codes)[..., ::-1]]
 
 
 def encode_rows(
@@ -99,16 +96,3 @@ def encode_flat(
     # the complement of base i lands at reverse_start + (L - 1 - i)
     out[row, layout.reverse_start + np.repeat(lengths, lengths) - 1 - pos] = COMPLEMENT_CODE[flat]
     return out
-
-
-def forward_codes(row: np.ndarray, length: int) -> np.ndarray:
-    """The original sequence's codes back from an encoded row."""
-    return np.asarray(row)[:length]
-
-
-def gc_fraction(codes: np.ndarray) -> float:
-    """Fraction of G or C among the A/C/G/T bases (N excluded); NaN when there are none."""
-    acgt = codes[codes < N_CODE]
-    if acgt.size == 0:
-        return float("nan")
-    return float(np.count_nonzero((acgt == 1) | (acgt == 2)) / acgt.size)

@@ -151,6 +151,10 @@ def _coords(fields: list[str], i_start: int, i_end: int, path, lineno, one_based
             lineno,
         ) from None
     if one_based:
+        if start < 1:
+            raise InputError(
+                f"GTF/GFF coordinates are 1-based: start must be >= 1, got {start}", path, lineno
+            )
         start -= 1
     if start < 0:
         raise InputError(f"start {fields[i_start]} is negative", path, lineno)
@@ -187,13 +191,16 @@ def _parse_bed(rows, path, cds: list | None = None) -> Iterator[Record]:
 def _bed12_cds(f, start, end, path, lineno, cds: list) -> None:
     thick_start, thick_end = _coords(f, 6, 7, path, lineno)
     try:
+        count = int(f[9])
         sizes = [int(x) for x in f[10].rstrip(",").split(",")]
         starts = [int(x) for x in f[11].rstrip(",").split(",")]
     except ValueError:
         raise InputError(
-            "expected comma-separated integers in blockSizes/blockStarts", path, lineno
+            "expected an integer blockCount and comma-separated integers in blockSizes/blockStarts",
+            path,
+            lineno,
         ) from None
-    if len(sizes) != len(starts) or len(sizes) != int(f[9]):
+    if len(sizes) != len(starts) or len(sizes) != count:
         raise InputError("blockCount does not match blockSizes/blockStarts", path, lineno)
     exons = [(start + s, start + s + z) for s, z in zip(starts, sizes, strict=True)]
     _add_cds(f[0], exons, thick_start, thick_end, f[3], f[5], cds, lineno)
@@ -281,8 +288,8 @@ def _parse_gff(
     GTF transcripts are built from their exons when no ``transcript`` line is given.
     """
     features = set(features)
-    transcripts: dict[str, list] = {}
-    order: list[str] = []
+    transcripts: dict[tuple, list] = {}
+    order: list[tuple] = []
     for lineno, f in rows:
         _need_columns(f, 9, "GTF/GFF3", path, lineno)
         start, end = _coords(f, 3, 4, path, lineno, one_based=True)
@@ -294,10 +301,11 @@ def _parse_gff(
             if tid is None:
                 continue  # gene-level lines carry no transcript
             name = attrs.get("gene_name", attrs.get("gene_id", tid))
-            if tid not in transcripts:
-                transcripts[tid] = [f[0], start, end, name, strand, False, lineno]
-                order.append(tid)
-            entry = transcripts[tid]
+            key = (f[0], strand, tid)  # the same id at another locus is another transcript
+            if key not in transcripts:
+                transcripts[key] = [f[0], start, end, name, strand, False, lineno]
+                order.append(key)
+            entry = transcripts[key]
             if feature == "transcript":
                 entry[1], entry[2], entry[5] = start, end, True
             elif feature == "exon" and not entry[5]:
@@ -309,8 +317,8 @@ def _parse_gff(
             yield Record(f[0], start, end, name, "0", strand, lineno)
         elif feature == "CDS" and cds is not None:
             cds.append(Record(f[0], start, end, attrs.get("Name", "."), "0", strand, lineno))
-    for tid in order:
-        chrom, start, end, name, strand, _, lineno = transcripts[tid]
+    for key in order:
+        chrom, start, end, name, strand, _, lineno = transcripts[key]
         yield Record(chrom, start, end, name, "0", strand, lineno)
 
 

@@ -150,9 +150,6 @@ class Genome:
             self._chrom = chrom
         return self._codes
 
-    def fetch(self, chrom: str, start: int, end: int) -> str:
-        return self._fasta[chrom][start:end]
-
     def close(self) -> None:
         self._fasta.close()
 

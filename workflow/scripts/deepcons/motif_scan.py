@@ -27,15 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .encoding import CODE_OF_BYTE, N_CODE
+
 # Codes of the one-byte sequence encoding; every code >= INVALID is a letter that no site
 # may contain (N, IUPAC ambiguity codes, gaps, padding).
-A, C, G, T, INVALID = 0, 1, 2, 3, 4
+A, C, G, T, INVALID = 0, 1, 2, 3, N_CODE
 NO_SITE = -1  # best score of a pair without any valid site
 
-_ENCODE = np.full(256, INVALID, dtype=np.uint8)
-for _letters, _code in (("Aa", A), ("Cc", C), ("Gg", G), ("TtUu", T)):
-    for _letter in _letters:
-        _ENCODE[ord(_letter)] = _code
+_ENCODE = CODE_OF_BYTE  # A, C, G, T (and U) -> 0..3; anything else -> INVALID (4)
 
 
 def encode_sequences(

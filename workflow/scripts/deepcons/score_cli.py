@@ -16,8 +16,6 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .errors import InputError
 
 log = logging.getLogger("deepcons")
@@ -108,6 +106,7 @@ def _score(args) -> None:
             args.batch_size,
         )
         return
+    from .evaluation import sigmoid
     from .scoring import score_sequences
 
     names, seqs = _sequences(args, layout)
@@ -115,7 +114,7 @@ def _score(args) -> None:
     with atomic_open(args.output) as out:
         out.write("id\tlength\tlogit\tprob\n")
         for name, seq, z in zip(names, seqs, logits, strict=True):
-            out.write(f"{name}\t{len(seq)}\t{z:.6f}\t{1 / (1 + np.exp(-z)):.6f}\n")
+            out.write(f"{name}\t{len(seq)}\t{z:.6f}\t{sigmoid(z):.6f}\n")
     log.info("scored %d sequences -> %s", len(seqs), args.output)
 
 
@@ -127,10 +126,11 @@ def write_variant_outputs(
 
     outdir.mkdir(parents=True, exist_ok=True)
     tests, ref, alt = score_variants(model, vcf, genome, layout, width, batch_size, device)
+    # the VCF first: it is the step that can still refuse the input
+    write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
     write_variant_tables(
         tests, ref, alt, outdir / "variants.tsv", outdir / "variants_not_scored.tsv"
     )
-    write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
 
 
 def write_saliency_outputs(

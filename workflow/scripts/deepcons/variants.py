@@ -18,6 +18,7 @@ import numpy as np
 
 from .atomic import atomic_open, atomic_path
 from .errors import InputError
+from .evaluation import sigmoid
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,10 @@ def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> s
     test.start, test.end = start, end
     test.ref_codes = chrom[start:end].copy()
     # alt: the allele in place, the right end extended or cut to the same length
-    tail_end = min(end + r - a, chrom_size) if r > a else end + r - a
+    tail_end = end + r - a
+    if tail_end > chrom_size:  # a deletion near the end: no bases left to fill the window
+        tail_end = chrom_size
+        test.status = "clipped"
     test.alt_codes = np.concatenate(
         [chrom[start:p], codes_of(test.alt.upper()), chrom[p + r : max(tail_end, p + r)]]
     )[: end - start]
@@ -156,7 +160,7 @@ def write_variant_tables(
 
 
 def _sigmoid(x: float) -> float:
-    return float(1 / (1 + np.exp(-x)))
+    return float(sigmoid(x))
 
 
 def write_annotated_vcf(
@@ -178,12 +182,16 @@ def write_annotated_vcf(
         if "END" not in header.info:  # htslib writes END for symbolic alleles (<DEL>...)
             header.info.add("END", 1, "Integer", "End position of the variant")
         for name, number, kind, description in INFO_FIELDS:
-            header.info.add(name, number, kind, description)
+            if name not in header.info:  # an earlier DeepCons output keeps its definitions
+                header.info.add(name, number, kind, description)
         with (
             atomic_path(out_path, suffix=".vcf") as tmp,
             pysam.VariantFile(str(tmp), "w", header=header) as out,
         ):
             for i, rec in enumerate(vcf):
+                for name, *_ in INFO_FIELDS:  # values of an earlier scoring are stale
+                    if name in rec.info:
+                        del rec.info[name]
                 entries = by_record.get(i, [])
                 scored_entries = [k for k, _ in entries if k in alt_logit]
                 if scored_entries:

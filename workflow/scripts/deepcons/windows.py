@@ -48,7 +48,9 @@ def read_bed6(path) -> list[tuple[str, int, int, str, str]]:
 def anchor_position(start: int, end: int, strand: str, anchor: str) -> int:
     if anchor == "mirna":
         return (start + end - 1) // 2
-    first_base = strand != "-"
+    if strand not in ("+", "-"):
+        raise ValueError(f"a {anchor.upper()} needs a strand, got {strand!r}")
+    first_base = strand == "+"
     if anchor == "tss":
         return start if first_base else end - 1
     if anchor == "tes":
@@ -59,10 +61,7 @@ def anchor_position(start: int, end: int, strand: str, anchor: str) -> int:
 def make_windows(
     records, anchor: str, width: int, sizes: dict[str, int]
 ) -> tuple[list[Window], dict]:
-    """Windows of ``width`` bp centred on each record's anchor, with the counts of what was dropped.
-
-    Records on an unknown strand ('.') are treated as + for TSS/TES.
-    """
+    """Windows of ``width`` bp centred on each record's anchor, with the counts of what was dropped."""
     seen: set[tuple[str, int, str]] = set()
     windows: list[Window] = []
     counts = {"records": 0, "duplicate_position": 0, "off_chromosome_end": 0}
