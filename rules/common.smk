@@ -51,6 +51,10 @@ def check_config():
         )
     if ds["min_length"] > ds["max_length"]:
         config_error("dataset.min_length", "exceeds dataset.max_length")
+    if config["interpret"].get("fasta") and config["interpret"].get("bed"):
+        config_error(
+            "interpret.fasta", "give interpret.fasta or interpret.bed, not both"
+        )
     try:
         re.compile(inp["chromosomes"])
     except re.error as err:
@@ -76,8 +80,31 @@ def url_filename(url):
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
+def config_label(key):
+    """The config key a path key names: genome -> input.genome, interpret.vcf as is."""
+    return key if key.split(".")[0] in ("interpret", "motifs") else f"input.{key}"
+
+
+def configured_urls():
+    """Download key -> URL for every path of the config given as a URL."""
+    paths = {key: config["input"].get(key) for key in INPUT_KEYS}
+    paths.update({f"sequences.{k}": v for k, v in config["input"]["sequences"].items()})
+    paths.update(
+        {f"interpret.{k}": config["interpret"].get(k) for k in ("fasta", "bed", "vcf")}
+    )
+    database = config["motifs"]["database"]
+    if isinstance(database, list):
+        paths.update({f"motifs.database.{i}": v for i, v in enumerate(database)})
+    else:
+        paths["motifs.database"] = database
+    return {key: value for key, value in paths.items() if is_url(value)}
+
+
+URLS = configured_urls()
+
+
 def resolve_path(value, key):
-    """A configured input.<key> path or URL -> the file the rules read.
+    """A configured path or URL (config key ``config_label(key)``) -> the file rules read.
 
     URLs map to resources/downloads/<key>/<file name> (made by download_input); relative
     paths are taken from the working directory, else from beside the Snakefile.
@@ -90,9 +117,8 @@ def resolve_path(value, key):
     beside_workflow = WORKFLOW_DIR / path
     if beside_workflow.exists():
         return str(beside_workflow)
-    label = key if "." in key and not key.startswith("sequences.") else f"input.{key}"
     config_error(
-        label,
+        config_label(key),
         f"file not found: {value} (looked in {os.getcwd()} and {WORKFLOW_DIR})",
     )
 
@@ -115,11 +141,10 @@ def sequences_paths():
 
 
 def url_of_download(key):
-    """The URL configured as input.<key> (genome, sequences.train...)."""
-    node = config["input"]
-    for part in key.split("."):
-        node = node[part]
-    return node
+    """The URL configured under download key ``key`` (genome, interpret.vcf...)."""
+    if key not in URLS:
+        raise WorkflowError(f"no URL is configured for {config_label(key)}")
+    return URLS[key]
 
 
 def annotation_bed(kind):
@@ -148,8 +173,9 @@ def known_motif_files():
     if isinstance(database, str) and re.fullmatch(r"JASPAR\d{4}", database):
         m = config["motifs"]
         return [f"resources/motifs/{database}_{m['collection']}_{m['tax_group']}.meme"]
-    files = [database] if isinstance(database, str) else database
-    return [resolve_path(f, "motifs.database") for f in files]
+    if isinstance(database, str):
+        return [resolve_path(database, "motifs.database")]
+    return [resolve_path(f, f"motifs.database.{i}") for i, f in enumerate(database)]
 
 
 def dataset_targets():

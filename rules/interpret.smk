@@ -19,6 +19,8 @@ rule compute_saliency:
         html="results/interpret/saliency.html",
     log:
         "logs/compute_saliency.log",
+    benchmark:
+        "benchmarks/compute_saliency.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
@@ -45,6 +47,8 @@ rule compute_ism:
         ),
     log:
         "logs/compute_ism.log",
+    benchmark:
+        "benchmarks/compute_ism.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
@@ -74,6 +78,8 @@ rule score_variants:
         vcf="results/interpret/variants.vcf",
     log:
         "logs/score_variants.log",
+    benchmark:
+        "benchmarks/score_variants.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]

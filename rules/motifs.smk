@@ -55,6 +55,9 @@ rule fetch_known_motifs:
         meme="resources/motifs/{release}_{collection}_{tax_group}.meme",
     log:
         "logs/fetch_known_motifs/{release}_{collection}_{tax_group}.log",
+    wildcard_constraints:
+        release=r"JASPAR\d{4}",
+        tax_group=r"[^_]+",
     conda:
         "../envs/motifs.yaml"
     params:
@@ -68,7 +71,7 @@ rule fetch_known_motifs:
 rule tomtom_known_motifs:
     input:
         kernels="results/motifs/kernels.meme",
-        database=known_motif_files(),
+        database=lambda wc: known_motif_files(),
     output:
         tsv="results/motifs/tomtom.tsv",
     log:
@@ -77,7 +80,7 @@ rule tomtom_known_motifs:
         "benchmarks/tomtom_known_motifs.tsv"
     conda:
         "../envs/meme.yaml" if "meme" in motif_tools() else "../envs/motifs.yaml"
-    threads: 2
+    threads: TRAIN["threads"]
     params:
         engine="meme" if "meme" in motif_tools() else "builtin",
         dist=MOTIFS["dist"],
@@ -91,7 +94,7 @@ rule summarize_matches:
     input:
         tomtom="results/motifs/tomtom.tsv",
         kernels="results/motifs/kernels.meme",
-        database=known_motif_files(),
+        database=lambda wc: known_motif_files(),
     output:
         table=report(
             "results/motifs/matches.tsv",

@@ -17,6 +17,8 @@ rule extract_windows:
         counts="results/positional/{anchor}/window_counts.tsv",
     log:
         "logs/extract_windows/{anchor}.log",
+    benchmark:
+        "benchmarks/extract_windows/{anchor}.tsv"
     wildcard_constraints:
         anchor="tss|tes|mirna",
     conda:
@@ -63,7 +65,7 @@ for anchor in ANCHORS:
             "../workflow/scripts/centrimo_anchor.py"
 
 
-rule strand_bias:
+rule measure_strand_bias:
     input:
         sites=expand(
             "results/positional/{anchor}/central_sites.tsv", anchor=["tss", "tes"]
@@ -78,11 +80,11 @@ rule strand_bias:
         ),
         pdf="results/positional/strand_bias.pdf",
     log:
-        "logs/strand_bias.log",
+        "logs/measure_strand_bias.log",
     conda:
         "../envs/motifs.yaml"
     script:
-        "../workflow/scripts/strand_bias.py"
+        "../workflow/scripts/measure_strand_bias.py"
 
 
 rule summarize_positional:

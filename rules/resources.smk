@@ -2,7 +2,7 @@
 
 
 wildcard_constraints:
-    key=r"genome|conserved|repeats|genes|coding_exons|mirna|sequences\.(train|valid|test)",
+    key="|".join(re.escape(key) for key in URLS) or "no_download",
 
 
 rule download_input:

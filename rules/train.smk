@@ -86,6 +86,8 @@ rule evaluate:
         roc_pdf="results/evaluate/roc.pdf",
     log:
         "logs/evaluate.log",
+    benchmark:
+        "benchmarks/evaluate.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]

@@ -76,7 +76,7 @@ def test_read_seq_table(tmp_path):
     [
         ("ACGT\t1\nACGT\t2\n", 2, "expected label 0 or 1"),
         ("ACGT\t1\tx\n", 1, "expected SEQUENCE<TAB>LABEL"),
-        ("AC GT\t1\n", 1, "expected a sequence"),
+        ("AC GT\t1\n", 1, "expected a DNA sequence"),
         ("ACGTACGTACGT\t1\n", 1, "longer than dataset.pad_length=10"),
     ],
 )
@@ -114,3 +114,11 @@ def test_annotation_chromosome_checks(tmp_path):
     assert (tmp_path / "sel.bed").read_text() == "chr22\t1\t3\t.\t0\t.\nchr22\t5\t8\t.\t0\t.\n"
     with pytest.raises(InputError, match="no conserved records left"):
         normalize_annotation(bed, "conserved", sizes, tmp_path / "none.bed", selected="chrX")
+
+
+def test_seq_table_refuses_letters_that_are_not_dna(tmp_path):
+    path = tmp_path / "x.seq"
+    path.write_text("ACGT\t1\nHELLOWORLD\t0\n")
+    with pytest.raises(InputError, match=r"expected a DNA sequence .*\['E', 'L', 'O'\]") as err:
+        read_seq_table(path, max_length=20)
+    assert err.value.line == 2

@@ -108,3 +108,27 @@ def test_meme_suite_parser_and_memelite_read_it(tmp_path, model_and_codes, capfd
     assert all(lite[m.id].shape == (4, m.width) for m in motifs)
     out, err = capfd.readouterr()
     assert "warn" not in (out + err).lower() and "error" not in (out + err).lower()
+
+
+@pytest.mark.parametrize(
+    "matrix_line, message",
+    [
+        (
+            "letter-probability matrix: alength= 4 w= 2 nsites= abc E= 0",
+            "expected numbers for alength=",
+        ),
+        ("letter-probability matrix: alength= 5 w= 2", "expected alength= 4"),
+        ("letter-probability matrix: alength= 4", "without w= width"),
+    ],
+)
+def test_bad_meme_headers_name_the_line(tmp_path, matrix_line, message):
+    from deepcons.errors import InputError
+
+    text = f"MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1\n{matrix_line}\n0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n"
+    (tmp_path / "bad.meme").write_text(text)
+    with pytest.raises(InputError, match=message) as err:
+        read_meme(tmp_path / "bad.meme")
+    assert err.value.line == 6
+    (tmp_path / "binary.meme").write_bytes(b"\xff\xfe\x00MEME")
+    with pytest.raises(InputError, match="not a text file"):
+        read_meme(tmp_path / "binary.meme")

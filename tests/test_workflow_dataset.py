@@ -180,3 +180,29 @@ def test_dry_run_lists_the_dag(tmp_path):
         "encode_dataset",
     ):
         assert rule in result.stdout
+
+
+def test_any_configured_path_may_be_a_url(tmp_path):
+    config = demo_config(
+        interpret={"vcf": "https://example.org/data/variants.vcf.gz"},
+        motifs={
+            "database": ["https://example.org/motifs/jaspar.meme", "ftp://example.org/more.meme"]
+        },
+    )
+    result = run_snakemake(tmp_path, "all", config=config, extra=["-n"])
+    for path in (
+        "resources/downloads/interpret.vcf/variants.vcf.gz",
+        "resources/downloads/motifs.database.0/jaspar.meme",
+        "resources/downloads/motifs.database.1/more.meme",
+    ):
+        assert f"output: {path}" in result.stdout
+
+
+def test_motif_database_is_needed_only_by_the_motif_stage(tmp_path):
+    config = demo_config(motifs={"database": "no/such/file.meme"})
+    assert run_snakemake(tmp_path, "dataset", config=config, extra=["-n"]).returncode == 0
+    result = run_snakemake(tmp_path, "motifs", config=config, extra=["-n"], check=False)
+    assert result.returncode != 0
+    assert (
+        "config motifs.database: file not found: no/such/file.meme" in result.stdout + result.stderr
+    )

@@ -5,7 +5,6 @@ motif_tools: meme) and central_sites.tsv: for the most significant kernels, the 
 whose best site lies in the kernel's best central window, with the site's strand.
 """
 
-import math
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from deepcons.devices import resolve_device
 from deepcons.errors import InputError
 from deepcons.logs import log, run_rule
 from deepcons.meme_io import read_meme
+from deepcons.positional import read_centrimo_tsv
 
 
 def centrimo_options(p) -> dict:
@@ -94,17 +94,20 @@ def main(smk):
         p.anchor,
         p.engine,
     )
-    result = run_centrimo(sequences, kernels, device=str(device), **centrimo_options(p))
+    options = {**centrimo_options(p), "device": str(device), "n_motifs": len(kernels)}
     if p.engine == "meme":
         run_meme(smk, outdir)
+        # the central sites of MEME's top kernels, from the built-in scan with the same options
+        ranked = read_centrimo_tsv(outdir / "centrimo.tsv")["motif_id"].head(p.top_kernels)
+        by_id = {k.id: k for k in kernels}
+        result = run_centrimo(sequences, [by_id[i] for i in ranked], **options)
     else:
-        write_centrimo(
-            result,
-            outdir,
-            "centrimo " + " ".join([*meme_arguments(p), smk.input.fasta, smk.input.kernels]),
-        )
+        result = run_centrimo(sequences, kernels, **options)
+        command = [*meme_arguments(p), smk.input.fasta, smk.input.kernels]
+        write_centrimo(result, outdir, "centrimo " + " ".join(command))
     write_central_sites(result, names, smk.output.sites, p.top_kernels)
-    biased = sum(1 for m in result.motifs if m.log_evalue(result.n_motifs) < math.log(p.evalue))
+    evalues = read_centrimo_tsv(outdir / "centrimo.tsv")["E-value"]
+    biased = int((evalues < p.evalue).sum())
     log.info("%d of %d kernels centrally enriched at E < %g", biased, len(kernels), p.evalue)
 
 

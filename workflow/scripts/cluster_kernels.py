@@ -1,5 +1,6 @@
 """Rule cluster_kernels: kernel motifs into families (RSAT matrix-clustering; paper Fig. 7)."""
 
+import tempfile
 from pathlib import Path
 
 from deepcons.atomic import atomic_write_text
@@ -10,8 +11,28 @@ from deepcons.clustering import (
     write_clusters,
 )
 from deepcons.clustering_plots import plot_root_logos, plot_similarity_heatmap
+from deepcons.errors import InputError
 from deepcons.logs import log, run_rule
 from deepcons.meme_io import read_meme
+
+
+def run_rsat(smk, thresholds) -> None:
+    """RSAT matrix-clustering in a scratch folder; its tables converted into the outputs."""
+    p = smk.params
+    with tempfile.TemporaryDirectory() as scratch:
+        clusters = run_rsat_matrix_clustering(
+            smk.input.meme, scratch, min_width=p.min_width, thresholds=thresholds
+        )
+        for name, output in (
+            ("clusters.tsv", smk.output.clusters),
+            ("tree.newick", smk.output.newick),
+            ("cluster_roots.meme", smk.output.roots),
+        ):
+            if not (Path(scratch) / name).exists():
+                raise InputError(f"RSAT matrix-clustering wrote no {name}", scratch)
+            atomic_write_text(output, (Path(scratch) / name).read_text())
+    log.info("RSAT matrix-clustering: %d clusters", len(clusters))
+    atomic_write_text(smk.output.alignment, "cluster\tkernel\tstrand\toffset\twidth\n")
 
 
 def main(smk):
@@ -28,22 +49,13 @@ def main(smk):
         p.ncor,
     )
     if p.engine == "rsat":
-        outdir = Path(smk.output.clusters).parent
-        clusters = run_rsat_matrix_clustering(
-            smk.input.meme, outdir, min_width=p.min_width, thresholds=thresholds
-        )
-        log.info(
-            "RSAT matrix-clustering: %d clusters; figures show the built-in clustering",
-            len(clusters),
-        )
-        atomic_write_text(
-            smk.output.alignment,
-            "# RSAT matrix-clustering gives no member alignment\ncluster\tkernel\tstrand\toffset\twidth\n",
-        )
+        run_rsat(smk, thresholds)
     else:
         write_clusters(
             result, smk.output.clusters, smk.output.newick, smk.output.roots, smk.output.alignment
         )
+    # the figures show the built-in similarity and clustering (with RSAT too: RSAT's own
+    # figures stay with its files)
     plot_similarity_heatmap(result, similarity, [smk.output.heatmap_png, smk.output.heatmap_pdf])
     plot_root_logos(result, [smk.output.logos_png, smk.output.logos_pdf], top=p.top_logos)
 

@@ -44,16 +44,14 @@ def main(smk):
             s: read_seq_table(path, layout.pad_length)
             for s, path in zip(SPLITS, smk.input.sequences, strict=True)
         }
-    for split, part in splits.items():
+    given = p.mode == "sequences" and len(smk.input.sequences) == len(SPLITS)  # three files
+    for i, (split, part) in enumerate(splits.items()):
+        source = smk.input.sequences[i] if given else "config dataset.split"
         if len(part) == 0:
-            raise InputError(
-                f"the {split} split is empty: too few sequences for dataset.split",
-                "config dataset.split",
-            )
+            raise InputError(f"the {split} split is empty: too few sequences", source)
         if len(set(part.labels.tolist())) < 2:
             raise InputError(
-                f"the {split} split holds only one label; both 0 and 1 are needed",
-                "config dataset.split",
+                f"the {split} split holds only one label; both 0 and 1 are needed", source
             )
     for split, part in splits.items():
         write_split(out_dir, split, part, layout)

@@ -1,5 +1,7 @@
 """Rule extract_windows: windows centred on TSSs, TESs or miRNA hairpins, as FASTA."""
 
+import pybedtools
+
 from deepcons.atomic import atomic_open
 from deepcons.errors import InputError
 from deepcons.genome import Genome, read_sizes
@@ -28,4 +30,7 @@ def main(smk):
         out.write(f"{anchor}\t" + "\t".join(str(v) for v in counts.values()) + "\n")
 
 
-run_rule(main, snakemake)
+try:
+    run_rule(main, snakemake)
+finally:
+    pybedtools.cleanup()  # bedtools' temporary files, also after a failure

@@ -29,7 +29,9 @@ def main(smk):
         )
     write_bed(smk.output.bed, intervals, "conserved")
     atomic_write_text(smk.output.steps, steps.to_tsv())
-    pybedtools.cleanup()
 
 
-run_rule(main, snakemake)
+try:
+    run_rule(main, snakemake)
+finally:
+    pybedtools.cleanup()  # bedtools' temporary files, also after a failure

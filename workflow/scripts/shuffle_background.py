@@ -36,7 +36,9 @@ def main(smk):
         )
     write_bed(smk.output.bed, intervals, "background")
     atomic_write_text(smk.output.steps, steps.to_tsv())
-    pybedtools.cleanup()
 
 
-run_rule(main, snakemake)
+try:
+    run_rule(main, snakemake)
+finally:
+    pybedtools.cleanup()  # bedtools' temporary files, also after a failure

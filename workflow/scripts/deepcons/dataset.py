@@ -28,6 +28,7 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "valid", "test")
+SEQUENCE_LETTERS = set("ACGTUNRYKMSWBDHV")  # everything but ACGT(U) is read as N
 ENCODE_CHUNK = 20_000  # rows encoded at a time: bounds the index arrays' memory
 
 
@@ -165,8 +166,13 @@ def read_seq_table(path: str | os.PathLike, max_length: int) -> SequenceSet:
             sequence, label = fields
             if label not in ("0", "1"):
                 raise InputError(f"expected label 0 or 1, got {label!r}", path, lineno)
-            if not sequence or not sequence.isalpha():
-                raise InputError("expected a sequence of letters (A, C, G, T, N)", path, lineno)
+            bad = set(sequence.upper()) - SEQUENCE_LETTERS
+            if not sequence or bad:
+                raise InputError(
+                    f"expected a DNA sequence (A, C, G, T, N or IUPAC codes), got {sorted(bad) or 'nothing'}",
+                    path,
+                    lineno,
+                )
             if len(sequence) > max_length:
                 raise InputError(
                     f"sequence of {len(sequence)} bp is longer than dataset.pad_length={max_length}",

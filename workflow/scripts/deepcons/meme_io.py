@@ -59,8 +59,11 @@ class MotifFile:
 
 def read_meme(path: str | os.PathLike) -> MotifFile:
     """Parse a MEME motif file; raise :class:`InputError` naming the line on bad content."""
-    with open(path) as handle:
-        lines = handle.read().splitlines()
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except UnicodeDecodeError:
+        raise InputError("not a text file (a MEME motif file was expected)", path) from None
     return parse_meme(lines, path)
 
 
@@ -117,7 +120,14 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 raise InputError(
                     "letter-probability matrix without w= width", path, lineno
                 ) from None
-            alength = int(params.get("alength", 4))
+            try:
+                alength = int(params.get("alength", 4))
+                nsites = float(params["nsites"]) if "nsites" in params else None
+                evalue = float(params["E"]) if "E" in params else 0.0
+            except ValueError:
+                raise InputError(
+                    "expected numbers for alength=, nsites= and E=", path, lineno
+                ) from None
             if alength != 4:
                 raise InputError(f"expected alength= 4, got {alength}", path, lineno)
             rows = []
@@ -155,8 +165,6 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                     path,
                     lineno,
                 )
-            nsites = float(params["nsites"]) if "nsites" in params else None
-            evalue = float(params["E"]) if "E" in params else 0.0
             motifs.append(Motif(current["id"], probs, current["alt"], nsites, evalue))
             current = None
         elif line.startswith("URL") and motifs:

@@ -46,20 +46,22 @@ def save_model(model, hparams: dict, directory_or_weights, provenance: dict | No
 
     weights, metadata = model_paths(directory_or_weights)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # weights first, then their description: a kill between the two leaves a description
+    # whose checksum does not match, which loading refuses
     with atomic_path(weights, suffix=".safetensors") as tmp:
         save_file(state, str(tmp))
         digest = sha256_file(tmp)
-        info = {
-            "format": "deepcons-model-1",
-            "hparams": hparams,
-            "weights": weights.name,
-            "weights_sha256": digest,
-            "parameters": int(sum(v.numel() for v in state.values())),
-            "provenance": {**(provenance or {}), "versions": package_versions()},
-        }
-        with atomic_open(metadata) as out:
-            json.dump(info, out, indent=2, sort_keys=True, default=str)
-            out.write("\n")
+    info = {
+        "format": "deepcons-model-1",
+        "hparams": hparams,
+        "weights": weights.name,
+        "weights_sha256": digest,
+        "parameters": int(sum(v.numel() for v in state.values())),
+        "provenance": {**(provenance or {}), "versions": package_versions()},
+    }
+    with atomic_open(metadata) as out:
+        json.dump(info, out, indent=2, sort_keys=True, default=str)
+        out.write("\n")
     return weights
 
 

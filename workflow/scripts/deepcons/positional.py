@@ -14,7 +14,8 @@ ANCHOR_TITLES = {"tss": "TSS", "tes": "TES", "mirna": "miRNA hairpin"}
 
 def read_centrimo_tsv(path) -> pd.DataFrame:
     """MEME's centrimo.tsv, comment lines dropped; E-values as floats."""
-    text = "".join(line for line in open(path) if line.strip() and not line.startswith("#"))
+    with open(path) as handle:
+        text = "".join(line for line in handle if line.strip() and not line.startswith("#"))
     table = (
         pd.read_csv(io.StringIO(text), sep="\t", skipinitialspace=True) if text else pd.DataFrame()
     )
@@ -44,7 +45,9 @@ def read_site_counts(path) -> dict[str, pd.DataFrame]:
     """site_counts.txt: motif id -> DataFrame(position, count[, neg_count])."""
     out: dict[str, pd.DataFrame] = {}
     current, rows = None, []
-    for line in open(path):
+    with open(path) as handle:
+        lines = handle.readlines()
+    for line in lines:
         if line.startswith("DB "):
             if current is not None:
                 out[current] = _site_frame(rows)

@@ -1,4 +1,4 @@
-"""Rule strand_bias: forward-strand fraction of the genes of the top TSS and TES kernels."""
+"""Rule measure_strand_bias: forward-strand fraction of the genes of the top TSS and TES kernels."""
 
 import pandas as pd
 
