@@ -59,6 +59,15 @@ def expected_runtime(rule: str) -> int:
     return specific.get("runtime", settings["default-resources"]["runtime"])
 
 
+def rule_mem_mb(rule: str) -> int:
+    """The mem_mb a rule declares in rules/*.smk."""
+    for path in (REPO / "rules").glob("*.smk"):
+        block = re.search(rf"^rule {rule}:\n(.*?)(?=^rule |\Z)", path.read_text(), re.M | re.S)
+        if block:
+            return int(re.search(r"mem_mb=(\d+)", block.group(1)).group(1))
+    raise KeyError(rule)
+
+
 def test_profile_plans_the_workflow(tmp_path):
     """`--profile profiles/slurm -n` needs no SLURM; the placeholders reach every job."""
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo_config(train=TINY_TRAIN)))
@@ -185,7 +194,7 @@ def test_dataset_and_train_through_slurm(slurm_cluster, tmp_path):
         # the profile's runtimes and the rules' mem_mb
         assert minutes(job["time_limit"]) == expected_runtime(rule), job
         if rule in ("train_cnn", "train_baseline"):
-            assert job["memory"] == "16000M", job
+            assert job["memory"] == f"{rule_mem_mb(rule)}M", job
         assert job["cpus"] == "1", job
         # gpu: 1 in a rule -> sbatch --gpus=1
         details = cluster.job_details(slurm_id)
