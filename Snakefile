@@ -14,6 +14,10 @@ from snakemake.utils import min_version
 
 min_version("8.0")
 
+# Intel MKL's results depend on the memory alignment of their inputs unless its conditional
+# numerical reproducibility is on: without it, training on CPU differs from run to run.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+
 
 # The demo config beside this file, whatever the working directory, unless the command line
 # names config files: those replace it (rather than being merged into the demo's paths).

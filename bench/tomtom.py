@@ -5,15 +5,20 @@ DeepCons compares ~1,500 kernel motifs (widths 10 and 20) with JASPAR CORE verte
 count-based JASPAR-like targets), then, in the same run and on the same matrices:
 
 * times ours with ``dist='ed'`` (MEME 5.5.6's results) and with ``dist='pearson'``,
-* times memelite's ``tomtom`` (Euclidean distance, complete scores; numba, so it is warmed
-  up on a few queries first, and that compile time is reported apart),
+* times memelite's ``tomtom`` (Euclidean distance, complete scores),
 * compares the p-values of every (query, target) pair (best strand): largest and median
   absolute difference of log10 p-value.
+
+Both use numba: each is warmed up on a few queries first (importing numba and compiling,
+or loading the compiled code cached on disk), and that one-off time is reported apart.
+Each timing is the median of ``--repeat`` runs (other work on the machine adds noise);
+the first run of each is the one whose p-values are compared.
 
 memelite adds no pseudocount, so it is given the matrices after MEME's pseudocount, which
 ours adds itself. Both use all the CPUs this process may use.
 
     .venv/bin/python bench/tomtom.py [--queries 1500] [--targets 879] [--jobs N]
+        [--repeat 3] [--method auto|compiled|numpy]
         [--target-file resources/motifs/JASPAR2024_CORE_vertebrates.meme]
 """
 
@@ -83,6 +88,22 @@ class Timer:
         return f"{self.wall:7.2f} s wall, {self.cpu:7.2f} s CPU"
 
 
+def timed(function, repeat: int):
+    """The first result of ``function()`` and the median wall and CPU seconds of ``repeat``
+    calls."""
+    result, walls, cpus = None, [], []
+    for i in range(repeat):
+        with Timer() as timer:
+            value = function()
+        if i == 0:
+            result = value
+        walls.append(timer.wall)
+        cpus.append(timer.cpu)
+    summary = Timer()
+    summary.wall, summary.cpu = float(np.median(walls)), float(np.median(cpus))
+    return result, summary
+
+
 def best_strand_pvalues(table, queries, targets) -> np.ndarray:
     """(queries, targets) matrix of our p-values (each row of the table is a best strand)."""
     q_index = {m.id: i for i, m in enumerate(queries)}
@@ -105,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="workers (all CPUs)")
     parser.add_argument("--no-memelite", action="store_true", help="time ours only")
     parser.add_argument("--no-pearson", action="store_true", help="skip the pearson timing")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median; 3)")
+    parser.add_argument(
+        "--method", default="auto", choices=("auto", "compiled", "numpy"), help="ours (auto)"
+    )
     args = parser.parse_args(argv)
+    repeat = max(1, args.repeat)
 
     queries = kernel_like_motifs(args.queries, args.seed)
     if args.target_file:
@@ -119,28 +145,40 @@ def main(argv: list[str] | None = None) -> int:
         f"(widths {min(widths)}-{max(widths)}, {sum(widths)} columns); {n_cpus} CPUs"
     )
 
-    # Ours first: once numba's thread pool has run in this process, forked workers here
-    # were seen to share one CPU between them.
-    with Timer() as t_ours:
-        table = compare_motifs(queries, targets, dist="ed", n_jobs=args.jobs)
+    print(f"timings: median of {repeat} run(s)")
+    start = time.perf_counter()
+    compare_motifs(queries[:8], targets, dist="ed", n_jobs=args.jobs, method=args.method)
+    print(
+        "deepcons warm-up (numba import and compile or cache load): "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+    table, t_ours = timed(
+        lambda: compare_motifs(queries, targets, dist="ed", n_jobs=args.jobs, method=args.method),
+        repeat,
+    )
     print(f"deepcons tomtom, dist='ed':            {t_ours}")
     if not args.no_pearson:
-        with Timer() as t_pearson:
-            compare_motifs(queries, targets, dist="pearson", n_jobs=args.jobs)
+        _, t_pearson = timed(
+            lambda: compare_motifs(
+                queries, targets, dist="pearson", n_jobs=args.jobs, method=args.method
+            ),
+            repeat,
+        )
         print(f"deepcons tomtom, dist='pearson':       {t_pearson}")
 
     if not args.no_memelite:
+        start = time.perf_counter()
         from memelite import tomtom as memelite_tomtom
 
         q_mats = [prepare_probs(m).T.copy() for m in queries]  # memelite wants (4, width)
         t_mats = [prepare_probs(m).T.copy() for m in targets]
-        start = time.perf_counter()
         memelite_tomtom(q_mats[:8], t_mats)
         print(
-            f"memelite warm-up (numba compile or cache load): {time.perf_counter() - start:.1f} s"
+            "memelite warm-up (numba import and compile or cache load): "
+            f"{time.perf_counter() - start:.1f} s"
         )
-        with Timer() as t_memelite:
-            memelite_p = memelite_tomtom(q_mats, t_mats)[0]
+        result, t_memelite = timed(lambda: memelite_tomtom(q_mats, t_mats), repeat)
+        memelite_p = result[0]
         print(f"memelite tomtom (ed, complete scores): {t_memelite}")
         print(
             f"ratio ours (ed) / memelite: {t_ours.wall / t_memelite.wall:.2f} (wall), "

@@ -33,6 +33,7 @@ CONDA_NAME = {
     "tqdm": ["tqdm"],
     "Bio": ["biopython"],
     "threadpoolctl": ["threadpoolctl"],
+    "numba": ["numba"],
 }
 # besides Python packages, the programs a module runs
 PROGRAMS = {"pybedtools": ["bedtools"]}

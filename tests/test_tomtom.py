@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -203,23 +202,92 @@ def test_shifted_copies_get_their_offsets(background_targets, complete):
         assert (best["Optimal_offset"], best["Overlap"], best["Orientation"]) == expected
 
 
-@pytest.mark.parametrize("n_jobs", [2, 3], ids=["processes", "threads"])
-def test_results_do_not_depend_on_workers(background_targets, n_jobs, monkeypatch):
-    # 9 queries: enough to fork 2 processes, too few for 3 (threads then)
+@pytest.mark.parametrize("method", ["compiled", "numpy"])
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_results_do_not_depend_on_workers(background_targets, n_jobs, method):
+    # 9 queries: more pieces of work than threads
     queries = random_motifs(9, np.random.default_rng(2), prefix="Q")
-    serial = tomtom.compare_motifs(queries, background_targets, dist="pearson", n_jobs=1)
-    contexts = []
-    get_context = tomtom.multiprocessing.get_context
-    monkeypatch.setattr(
-        tomtom.multiprocessing,
-        "get_context",
-        lambda method=None: contexts.append(method) or get_context(method),
+    serial = tomtom.compare_motifs(
+        queries, background_targets, dist="pearson", n_jobs=1, method=method
     )
-    parallel = tomtom.compare_motifs(queries, background_targets, dist="pearson", n_jobs=n_jobs)
-    forks = n_jobs == 2 and sys.platform == "linux" and threading.active_count() == 1
-    assert contexts == (["fork"] if forks else [])
+    parallel = tomtom.compare_motifs(
+        queries, background_targets, dist="pearson", n_jobs=n_jobs, method=method
+    )
     pd.testing.assert_frame_equal(serial, parallel)
     assert serial["q-value"].between(0, 1).all()
+
+
+needs_numba = pytest.mark.skipif(not tomtom._kernels(), reason="the compiled kernels need numba")
+
+
+def assert_same_table(compiled: pd.DataFrame, reference: pd.DataFrame, complete: bool) -> None:
+    """The compiled kernels' table is the numpy one: to the bit with complete scores (p-values
+    are floats); with incomplete scores the tails are summed in another order, so p-values
+    agree to about 1e-13 and print the same."""
+    if complete:
+        pd.testing.assert_frame_equal(compiled, reference, check_exact=True)
+        return
+    pd.testing.assert_frame_equal(compiled, reference, check_exact=False, rtol=1e-10, atol=0)
+    assert tomtom.format_tsv(compiled) == tomtom.format_tsv(reference)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"incomplete_scores": True},
+        {"norc": True},
+        {"min_overlap": 5},
+        {"internal": True},
+        {"incomplete_scores": True, "min_overlap": 4, "norc": True},
+    ],
+    ids=["complete", "incomplete", "norc", "min-overlap", "internal", "incomplete-mixed"],
+)
+@pytest.mark.parametrize("dist", ["ed", "pearson", "sandelin"])
+def test_compiled_kernels_give_the_numpy_table(dist, options):
+    # 60 targets of both strands (> 100 p-values: pi0 is estimated), queries that match
+    # some of them (small p-values: the bootstrap is needed) and random ones
+    rng = np.random.default_rng(21)
+    targets = random_motifs(60, rng, widths=(4, 22))
+    queries = random_motifs(5, rng, widths=(3, 18), prefix="Q")
+    queries += [Motif(f"M{i}", targets[3 * i].probs[1:], nsites=30) for i in range(4)]
+    compiled = tomtom.compare_motifs(queries, targets, dist=dist, method="compiled", **options)
+    reference = tomtom.compare_motifs(queries, targets, dist=dist, method="numpy", **options)
+    assert_same_table(compiled, reference, not options.get("incomplete_scores", False))
+
+
+@needs_numba
+@pytest.mark.parametrize("complete", [True, False], ids=["complete", "incomplete"])
+@pytest.mark.parametrize("dist", ["ed", "pearson", "sandelin"])
+def test_compiled_kernels_on_exact_ties(dist, complete):
+    # one-hot and uniform columns without pseudocounts, decimal probabilities: equal
+    # scores, medians on ties, extremes and scaled scores on rounding boundaries
+    rng = np.random.default_rng(22)
+    letters = np.eye(4)
+    targets = [
+        Motif(f"T{i}", np.round(letters[rng.integers(0, 4, size=w)] * 0.7 + 0.075, 3))
+        for i, w in enumerate(rng.integers(3, 12, size=40))
+    ]
+    targets += [Motif(f"U{i}", np.full((5, 4), 0.25)) for i in range(3)]
+    targets += [Motif(f"H{i}", letters[rng.integers(0, 4, size=6)]) for i in range(20)]
+    queries = [
+        Motif("one-hot", letters[[0, 1, 2, 3, 3, 0]]),
+        Motif("uniform", np.full((4, 4), 0.25)),
+    ]
+    queries += [Motif("rounded", np.round(rng.dirichlet(np.ones(4), size=7), 2))]
+    options = {"dist": dist, "incomplete_scores": not complete, "motif_pseudo": 0.0}
+    compiled = tomtom.compare_motifs(queries, targets, method="compiled", **options)
+    reference = tomtom.compare_motifs(queries, targets, method="numpy", **options)
+    assert_same_table(compiled, reference, complete)
+
+
+def test_compiled_method_refuses_what_it_cannot_take(background_targets):
+    wide = Motif("wide", informative(np.random.default_rng(24), 101))
+    with pytest.raises(ValueError, match="at most 100 columns"):
+        tomtom.compare_motifs([wide], background_targets, method="compiled")
+    with pytest.raises(ValueError, match="unknown method"):
+        tomtom.compare_motifs([wide], background_targets, method="fast")
 
 
 def test_threshold_keeps_rows_at_or_below(background_targets):
@@ -276,6 +344,15 @@ def test_round_significant_matches_meme_macro():
     values = np.array([0.123456789012345678, -2.5e-7 / 3, 1.0, 0.0, 123.4567890123456789])
     expected = [0.12345678901235, -8.3333333333333e-08, 1.0, 0.0, 123.45678901235]
     np.testing.assert_array_equal(tomtom.round_significant(values), expected)
+
+
+@needs_numba
+def test_compiled_rounding_is_the_numpy_one():
+    rng = np.random.default_rng(25)
+    x = rng.normal(size=5000) * 10.0 ** rng.uniform(-40, 3, 5000)  # powers beyond 10^22 too
+    x = np.concatenate([x, [0.0, 1.0, -1.0, 1e-25, 0.1, 123.4567890123456789]])
+    expected = tomtom.round_significant(x)
+    np.testing.assert_array_equal([tomtom._nb_round(v) for v in x], expected)
 
 
 def test_consensus_breaks_ties_through_a_float():
@@ -357,6 +434,18 @@ def test_meme_random_is_mtwists_default_sequence():
     assert tomtom.MemeRandom().words(700).tolist() == mtwist_reference(1400)
 
 
+@needs_numba
+def test_compiled_generator_draws_memes_sequence():
+    key, position = tomtom._mt_seed_key(), 624
+    words = np.empty(1500, dtype=np.uint32)
+    position = tomtom._nb_mt_draws(key, position, 0, words)
+    skipped = np.empty(700, dtype=np.uint32)
+    tomtom._nb_mt_draws(key, position, 3001, skipped)  # 3001 words on, then 700
+    stream = tomtom.MemeRandom().words(2601)
+    np.testing.assert_array_equal(words, stream[:1500])
+    np.testing.assert_array_equal(skipped, stream[4501:5201])
+
+
 def pi_zero_reference(sorted_p: np.ndarray, rng: tomtom.MemeRandom) -> float:
     """MEME's estimate_pi_zero, loop for loop."""
     m = len(sorted_p)
@@ -391,6 +480,22 @@ def test_pi_zero_follows_meme_bootstrap():
     estimates = [tomtom.estimate_pi_zero(p, ours) for p in (first, second)]
     assert estimates == [pi_zero_reference(p, reference) for p in (first, second)]
     assert 0.4 < estimates[0] < 1.0  # 260 of 400 look null
+
+
+@needs_numba
+def test_compiled_bootstrap_gives_memes_qvalues():
+    rng = np.random.default_rng(23)
+    generator = tomtom.MemeRandom()
+    key, position = tomtom._mt_seed_key(), 624
+    for m, small in ((400, 140), (181, 30), (1000, 0), (250, 250)):
+        p = np.sort(np.concatenate([rng.random(m - small), rng.random(small) * 1e-3]))
+        rows = np.sort(rng.choice(m, size=m // 2, replace=False))
+        expected = tomtom.meme_qvalues(p, picks=generator.bootstrap_picks(m))[rows]
+        got = np.empty(len(rows))
+        tomtom._nb_bootstrap_qvalues(p, key, position, tomtom._LAMBDAS, 100, 1000, rows, got)
+        np.testing.assert_array_equal(got, expected)
+        no_words = np.empty(0, dtype=np.uint32)
+        position = tomtom._nb_mt_draws(key, position, 2 * tomtom.PI_ZERO_DRAWS, no_words)
 
 
 def test_qvalues_are_benjamini_hochberg_below_101_pvalues():

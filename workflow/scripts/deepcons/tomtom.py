@@ -25,25 +25,33 @@ step by step, so that its tables are the program's tables, not an approximation 
    MEME's own Mersenne Twister sequence) over the query's p-values against all targets and
    strands.
 
-Everything is vectorised over target columns, alignments and targets; the only Python loop
-is over queries, which run in forked worker processes (threads where the platform cannot
-fork). Nothing here imports torch.
+Two implementations give the same table. The default one (``method='compiled'``, needs
+numba) runs each query through compiled loops (see the "compiled kernels" section): a few
+passes over the query's columns x all target columns, each of them vectorised or a single
+histogram, in threads over queries (the kernels release the GIL), which also rank the
+results and draw the q-values' bootstraps. The other
+(``method='numpy'``) is vectorised numpy per query, the reference the compiled kernels are
+tested against; it runs where numba is missing. Nothing here imports torch, and numba only
+on first use (compiling takes some 10 s once; the machine code is cached on disk).
 
 Where exactness costs: Pearson scores are first computed without MEME's per-sum rounding
 and then recomputed with it only where the last bits can change a result (see
-:func:`_scaled_pearson`); the Euclidean distance uses scipy's ``cdist``, whose summation
-order is MEME's (checked bit for bit by the tests).
+:func:`_scaled_pearson`); the numpy Euclidean distance uses scipy's ``cdist``, whose
+summation order is MEME's (checked bit for bit by the tests); the compiled kernels
+compute the integer scores in float32 and redo in MEME's double precision the few that lie
+near a rounding boundary, and take medians and extremes from exact values (see the
+section). The null distributions and p-value products are sums whose order is not MEME's
+(in neither implementation): they agree with it to about 1e-15, so p-values agree to the
+float MEME keeps (complete scores) or to about 1e-13 (incomplete scores).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing
 import os
 import threading
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -207,7 +215,8 @@ def round_significant(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.nda
 
     The decimal exponent comes from ``log(|x|) / 2.30258509299405`` exactly as in MEME's
     macro; values whose exponent falls within 1e-9 of an integer are redone with the C
-    library's ``log`` (numpy's vectorised log may differ from it in the last bit).
+    library's ``log`` (numpy's vectorised log may differ from it in the last bit), and
+    powers of ten beyond 10^22 (not doubles) come from the C library's ``pow``.
 
     Parameters
     ----------
@@ -229,6 +238,11 @@ def round_significant(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.nda
     power = np.ceil((digits - 1) - exponent)
     power[~np.isfinite(power)] = 0.0
     factor = np.power(10.0, power)
+    # beyond 10^22 the power is not a double: take the C library's, as MEME does (numpy's
+    # may round the other way)
+    inexact = np.abs(power) > 22
+    if np.any(inexact):
+        factor[inexact] = [math.pow(10.0, p) for p in power[inexact]]
     rounded = np.rint(factor * magnitude) / factor
     return np.where(x > 0, rounded, np.where(x < 0, -rounded, 0.0))
 
@@ -844,10 +858,11 @@ def _alignment_scores(prefix: np.ndarray, layout: _Layout) -> np.ndarray:
 
 @dataclass
 class _QueryResult:
-    """Per target entry (both strands): best alignment and its statistics."""
+    """Per target entry (both strands): best alignment and its raw p-value (complete
+    scores: of the maximum of the alignments, before MEME's cast to float; incomplete
+    scores: the best alignment's tail, before the correction for the alignments tried)."""
 
-    pvalue: np.ndarray
-    evalue: np.ndarray
+    raw: np.ndarray
     offset: np.ndarray
     overlap: np.ndarray
 
@@ -901,7 +916,8 @@ def _best_complete_alignment(complete_score: np.ndarray, layout: _Layout) -> np.
 def _compare_query(
     probs: np.ndarray, targets: _Targets, layout: _Layout, dist: str, complete: bool
 ) -> _QueryResult:
-    """Best alignment, p-value and E-value of one query against every target entry."""
+    """Best alignment and raw p-value of one query against every target entry (numpy; the
+    reference the compiled kernels are tested against)."""
     ws = _WORKSPACE
     q = len(probs)
     query = _score_inputs(probs, dist)
@@ -927,22 +943,875 @@ def _compare_query(
         complete_score = sums + layout.overlap * unit
         choice = _best_complete_alignment(complete_score, layout)
         best = complete_score[rows, choice] - q * unit
-        pvalue = _max_of_alignments_pvalue(best, tails, layout, -unit, targets.n_orient)
-        pvalue = pvalue.astype(np.float32)  # MEME keeps it in a float
-        # E = p * target_count / norient, evaluated in single precision as in MEME
-        evalue = (pvalue * np.float32(len(targets.lengths))) / np.float32(targets.n_orient)
-        pvalue, evalue = pvalue.astype(np.float64), evalue.astype(np.float64)
+        raw = _max_of_alignments_pvalue(best, tails, layout, -unit, targets.n_orient)
     else:
         lookup = tails.lookup(layout.window, sums)
         choice = _pick_best(np.where(layout.allowed, lookup, np.inf), layout.overlap)
-        pvalue = _extreme_value_pvalue(lookup[rows, choice], layout.n_allowed * targets.n_orient)
-        evalue = pvalue * float(targets.n_original)
-    return _QueryResult(
-        pvalue, evalue, layout.offset[rows, choice].copy(), layout.overlap[rows, choice]
+        raw = lookup[rows, choice]
+    return _QueryResult(raw, layout.offset[rows, choice].copy(), layout.overlap[rows, choice])
+
+
+# --------------------------------------------------------------------------- compiled kernels
+#
+# The computation of the numpy functions above, one query at a time in compiled loops
+# (numba, jitted on first use by :func:`_kernels`; plain Python until then). A query costs
+# about width x 22,000 target columns, so what counts is how many passes go over those
+# columns and whether they vectorise. Every column score enters as a "key" in [0, 2] that
+# orders the scores in reverse: ed and sandelin the squared distance d2, summed as MEME
+# does (scores -sqrt(d2) and 2 - d2), pearson 1 - r with r computed without MEME's rounding
+# (within 1e-12 of MEME's value, see :func:`_scaled_pearson`). Then, per query column:
+#
+# * pass 1: keys kept as float32 and in buckets of 1/1024 (a monotone function of the
+#   key); the median from the bucket histogram and the exact scores of the one to three
+#   buckets that hold the middle ranks; extremes from the float32 keys, redone exactly in
+#   the query where they sit so close to MEME's rounding of offset and scale that float32
+#   could not tell (as when a target column is the query's: a score of exactly 0).
+# * pass 2: the integer scores from the float32 keys, with an error bound: any whose float32
+#   value lies within the bound of a rounding boundary is redone with MEME's arithmetic in
+#   double precision, so every integer is MEME's. With them the score histogram and the
+#   diagonal prefix sums of the alignments.
+#
+# Then the null model (upper tails of every run of query columns, each the tail of the run
+# one column shorter convolved with the new column's score distribution; direct, not FFT,
+# so tiny tails keep their relative precision) and every configuration of every target
+# entry from the prefix sums, the best one and its p-value.
+
+_NB_BUCKETS = 2049  # keys in [0, 2] (d2 of probabilities; pearson: 1 - r) in 1/1024 buckets
+_NB_PAD = 4  # zeros kept around each stored tail (the convolution reads 3 past each end)
+_NB_ED, _NB_SANDELIN, _NB_PEARSON = 0, 1, 2
+_NB_DISTANCE_CODES = {"ed": _NB_ED, "sandelin": _NB_SANDELIN, "pearson": _NB_PEARSON}
+
+
+def _nb_round(x):
+    """MEME's RND(x, 14) of one value (:func:`round_significant`)."""
+    if x == 0.0:
+        return 0.0
+    magnitude = abs(x)
+    power = float(math.ceil((SIGNIFICANT_DIGITS - 1) - math.log(magnitude) / _MEME_LN10))
+    factor = math.pow(10.0, power)  # C's pow, as MEME's macro (not repeated products)
+    rounded = np.rint(factor * magnitude) / factor
+    return rounded if x > 0 else -rounded
+
+
+def _nb_exact_score(dist, query, i, targets, target_ss, query_ss, j):
+    """MEME's score of query column i against target column j.
+
+    ``query`` (q, 8) and ``targets`` (8, n) hold probabilities in 0-3 (pearson: normalised
+    centred values) and, for pearson, centred values in 4-7.
+    """
+    if dist == _NB_PEARSON:
+        numerator = _nb_round(query[i, 4] * targets[4, j])
+        numerator = _nb_round(numerator + query[i, 5] * targets[5, j])
+        numerator = _nb_round(numerator + query[i, 6] * targets[6, j])
+        numerator = _nb_round(numerator + query[i, 7] * targets[7, j])
+        denominator = math.sqrt(query_ss[i] * target_ss[j])
+        return numerator / denominator if denominator != 0 else 0.0
+    d0 = query[i, 0] - targets[0, j]
+    d1 = query[i, 1] - targets[1, j]
+    d2 = query[i, 2] - targets[2, j]
+    d3 = query[i, 3] - targets[3, j]
+    d2sum = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3
+    return 2.0 - d2sum if dist == _NB_SANDELIN else -math.sqrt(d2sum)
+
+
+def _nb_key_score(dist, key):
+    """The score a key stands for (pearson: without MEME's rounding)."""
+    if dist == _NB_ED:
+        return -math.sqrt(key)
+    if dist == _NB_SANDELIN:
+        return 2.0 - key
+    return 1.0 - key
+
+
+def _nb_keys(dist, a0, a1, a2, a3, t0, t1, t2, t3, keys32, bucket):
+    """Keys of one query column against every target column, as float32 and buckets."""
+    if dist == _NB_PEARSON:  # 1 - r: in [0, 2] as d2 is
+        for j in range(t0.shape[0]):
+            v = 1.0 - (((a0 * t0[j] + a1 * t1[j]) + a2 * t2[j]) + a3 * t3[j])
+            keys32[j] = np.float32(v)
+            bucket[j] = np.int16(min(max(v * 1024.0, 0.0), 2048.0))
+    else:  # MEME's sum over letters of (q - t)^2, in letter order
+        for j in range(t0.shape[0]):
+            d0 = a0 - t0[j]
+            d1 = a1 - t1[j]
+            d2 = a2 - t2[j]
+            d3 = a3 - t3[j]
+            v = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3
+            keys32[j] = np.float32(v)
+            bucket[j] = np.int16(min(v * 1024.0, 2048.0))
+
+
+def _nb_key_extremes(keys32):
+    """Smallest and largest float32 key (>= 0), through their bits (integer min and max
+    vectorise where float ones do not)."""
+    bits = keys32.view(np.int32)
+    lo = bits[0]
+    hi = bits[0]
+    for j in range(bits.shape[0]):
+        lo = min(lo, bits[j])
+        hi = max(hi, bits[j])
+    out = np.empty(2, np.int32)
+    out[0] = max(lo, 0)  # a key rounded below 0 (pearson) counts as 0
+    out[1] = max(hi, 0)
+    values = out.view(np.float32)
+    return float(values[0]), float(values[1])
+
+
+def _nb_median(dist, query, i, targets, target_ss, query_ss, bucket, r1, r2, scratch):
+    """MEME's median score of query column i: the mean of the scores of key ranks r1 and r2
+    (ascending keys, descending scores).
+
+    The bucket histogram places the two ranks; only the keys in their buckets get exact
+    scores (pearson: the neighbouring buckets too, as its keys are within 1e-12 of exact).
+    """
+    histogram, found, values = scratch
+    n = bucket.shape[0]
+    for k in range(histogram.shape[0]):
+        histogram[k] = 0
+    for j in range(n):
+        histogram[np.uint64(bucket[j])] += 1  # unsigned: no negative-index wraparound
+    below = 0
+    first = 0
+    while below + histogram[first] <= r1:
+        below += histogram[first]
+        first += 1
+    last = first
+    upto = below + histogram[first]
+    while upto <= r2:
+        last += 1
+        upto += histogram[last]
+    if dist == _NB_PEARSON:
+        if first > 0:
+            first -= 1
+            below -= histogram[first]
+        last = min(last + 1, histogram.shape[0] - 1)
+    width = np.uint16(last - first)
+    lowest = np.int16(first)
+    count = 0
+    for j in range(n):
+        if np.uint16(bucket[j] - lowest) <= width:
+            found[count] = j
+            count += 1
+    for k in range(count):
+        values[k] = -_nb_exact_score(dist, query, i, targets, target_ss, query_ss, found[k])
+    chosen = values[:count]
+    chosen.sort()  # minus scores, ascending: scores descending, as the keys
+    low_score = -chosen[r2 - below]  # MEME's rank ``low`` of ascending scores
+    high_score = -chosen[r1 - below]
+    return (low_score + high_score) / 2.0
+
+
+def _nb_exact_extreme(dist, query, i, targets, target_ss, query_ss, keys32, key, largest):
+    """Exact largest (or smallest) score of query column i, from the float32 keys near the
+    smallest (or largest) key."""
+    margin = abs(key) * 2.0**-22 + 1e-11  # twice the float32 and pearson errors
+    best = -np.inf if largest else np.inf
+    for j in range(keys32.shape[0]):
+        k = keys32[j]
+        if (largest and k <= key + margin) or (not largest and k >= key - margin):
+            s = _nb_exact_score(dist, query, i, targets, target_ss, query_ss, j)
+            best = max(best, s) if largest else min(best, s)
+    return best
+
+
+def _nb_float32_bins(dist, keys32, median, offset, scale, tolerance, bins):
+    """Integer scores in float32, -1 where the float32 value is within ``tolerance`` of a
+    rounding boundary (there only MEME's double precision decides)."""
+    med32 = np.float32(median)
+    off32 = np.float32(offset)
+    scale32 = np.float32(scale)
+    half = np.float32(0.5)
+    two = np.float32(2.0)
+    low = np.float32(tolerance)
+    high = np.float32(1.0 - tolerance)
+    n = keys32.shape[0]
+    if dist == _NB_ED:
+        for j in range(n):
+            v = ((-np.sqrt(keys32[j]) - med32) - off32) * scale32 + half
+            b = np.int32(v)
+            f = v - np.float32(b)
+            bins[j] = b - np.int32((f < low) | (f > high)) * (b + 1)
+    elif dist == _NB_SANDELIN:
+        for j in range(n):
+            v = (((two - keys32[j]) - med32) - off32) * scale32 + half
+            b = np.int32(v)
+            f = v - np.float32(b)
+            bins[j] = b - np.int32((f < low) | (f > high)) * (b + 1)
+    else:
+        one = np.float32(1.0)
+        for j in range(n):
+            v = (((one - keys32[j]) - med32) - off32) * scale32 + half
+            b = np.int32(v)
+            f = v - np.float32(b)
+            bins[j] = b - np.int32((f < low) | (f > high)) * (b + 1)
+
+
+def _nb_settle_and_count(
+    dist, query, i, targets, target_ss, query_ss, median, offset, scale, bins, counts
+):
+    """Redo the unsure (-1) integer scores with MEME's arithmetic; histogram the row.
+    False if a score falls outside 0..BINS (it cannot: MEME's scaling maps the extremes to
+    0 and BINS; checked, as the histogram is indexed without bounds checks)."""
+    row_counts = counts[i]
+    for k in range(row_counts.shape[0]):
+        row_counts[k] = 0
+    for j in range(bins.shape[0]):
+        b = bins[j]
+        if b < 0:
+            s = _nb_exact_score(dist, query, i, targets, target_ss, query_ss, j)
+            b = np.int32(((s - median) - offset) * scale + 0.5)
+            bins[j] = b
+        index = np.uint64(b)  # unsigned: no negative-index wraparound
+        if index > BINS:
+            return False
+        row_counts[index] += 1
+    return True
+
+
+def _nb_diagonal_prefix(previous, current, bins):
+    """One row of the diagonal prefix sums: current[j + 1] = previous[j] + bins[j]."""
+    current[0] = 0
+    for j in range(bins.shape[0]):
+        current[j + 1] = previous[j] + bins[j]
+
+
+def _nb_convolve(padded, length, kernel, width, out):
+    """out[x] = sum_l a[x - l] kernel[l], x < length + width - 1, where a is
+    padded[_NB_PAD:_NB_PAD + length] with zeros in the three places on either side.
+
+    Four kernel taps per pass over the output (each output value is read and written a
+    quarter as often as tap by tap).
+    """
+    for k in range(length + width - 1):
+        out[k] = 0.0
+    tap = 0
+    while tap + 4 <= width:
+        f0 = kernel[tap]
+        f1 = kernel[tap + 1]
+        f2 = kernel[tap + 2]
+        f3 = kernel[tap + 3]
+        o = out[tap:]
+        for m in range(length + 3):
+            o[m] += ((padded[m + 4] * f0 + padded[m + 3] * f1) + padded[m + 2] * f2) + padded[
+                m + 1
+            ] * f3
+        tap += 4
+    while tap < width:
+        f0 = kernel[tap]
+        o = out[tap:]
+        for m in range(length):
+            o[m] += padded[m + 4] * f0
+        tap += 1
+
+
+def _nb_window_tails(counts, q, n, tails, start, base, length):
+    """Upper tails P(sum of the scores of query columns s..e >= base + k) of every run.
+
+    Run w = s * q + e keeps its tail for k = 0..length[w] at tails[start[w]:] (the last one
+    0; below base the tail is the total mass). The tail of run s..e is the tail of s..e-1
+    convolved with column e's distribution, its part below base (the total) added apart.
+    """
+    inv_n = 1.0 / n
+    low = np.empty(q, np.int64)
+    high = np.empty(q, np.int64)
+    pmf = np.zeros((q, counts.shape[1] + 1))
+    suffix = np.zeros((q, counts.shape[1] + 1))
+    for i in range(q):
+        lo = -1
+        hi = -1
+        for k in range(counts.shape[1]):
+            if counts[i, k] != 0:
+                if lo < 0:
+                    lo = k
+                hi = k
+        low[i] = lo
+        high[i] = hi
+        for k in range(hi - lo + 1):
+            pmf[i, k] = counts[i, lo + k] * inv_n
+        acc = 0.0
+        for k in range(hi - lo, -1, -1):
+            acc += pmf[i, k]
+            suffix[i, k] = acc
+    pos = _NB_PAD
+    for s in range(q):
+        b = 0
+        t = 0
+        for e in range(s, q):
+            b += low[e]
+            t += high[e]
+            w = s * q + e
+            start[w] = pos
+            base[w] = b
+            length[w] = t - b + 1
+            pos += t - b + 1 + 2 * _NB_PAD
+    for s in range(q):
+        st = start[s * q + s]
+        size = high[s] - low[s] + 1
+        for k in range(1, _NB_PAD + 1):
+            tails[st - k] = 0.0
+        for k in range(size):
+            tails[st + k] = suffix[s, k]
+        for k in range(_NB_PAD):
+            tails[st + size + k] = 0.0
+        for e in range(s + 1, q):
+            previous = st
+            st = start[s * q + e]
+            width = high[e] - low[e] + 1
+            total = tails[previous]
+            _nb_convolve(tails[previous - _NB_PAD :], size, pmf[e], width, tails[st:])
+            for x in range(width - 1):
+                tails[st + x] += total * suffix[e, x + 1]
+            size += width - 1
+            for k in range(1, _NB_PAD + 1):
+                tails[st - k] = 0.0
+            for k in range(_NB_PAD):
+                tails[st + size + k] = 0.0
+
+
+def _nb_alignments(
+    prefix,
+    q,
+    col_start,
+    lengths,
+    complete,
+    min_overlap,
+    internal,
+    n_orient,
+    unit,
+    tails,
+    start,
+    base,
+    length,
+    out_p,
+    out_offset,
+    out_overlap,
+):
+    """Best configuration of every target entry, its offset, overlap and raw p-value.
+
+    Complete scores: the configuration with the highest complete score (then the largest
+    overlap, then the first) and the p-value of the maximum of independent complete scores
+    over all configurations and strands, 1 - prod(1 - S), accumulated as p + S (1 - p) in
+    four interleaved chains. Incomplete scores: the configuration with the smallest tail
+    (then the largest overlap, then the first) and that tail.
+    """
+    n_entries = lengths.shape[0]
+    stride = prefix.shape[1]
+    flat = prefix.ravel()
+    widest = 0
+    for t in range(n_entries):
+        widest = max(widest, lengths[t])
+    n_configs = q + widest - 1
+    # per target width (row wd * n_configs): each configuration's overlap, where its run
+    # ends and starts in the flat prefix sums, and where and how its tail is looked up
+    size = (widest + 1) * n_configs
+    c_overlap = np.empty(size, np.int64)
+    c_end = np.empty(size, np.int64)
+    c_begin = np.empty(size, np.int64)
+    c_start = np.empty(size, np.int64)
+    c_shift = np.empty(size, np.int64)
+    c_length = np.empty(size, np.int64)
+    c_key = np.empty(size, np.int64)
+    c_first = np.zeros(widest + 1, np.int64)
+    c_last = np.zeros(widest + 1, np.int64)
+    seen = np.zeros(widest + 1, np.bool_)
+    for t in range(n_entries):
+        wd = lengths[t]
+        if seen[wd]:
+            continue
+        seen[wd] = True
+        if internal:
+            c_first[wd] = min(q, wd)
+            c_last[wd] = max(q, wd)
+        elif min_overlap > 1:
+            least = min(min(min_overlap, q), wd)
+            c_first[wd] = least
+            c_last[wd] = q + wd - least
+        else:
+            c_first[wd] = 1
+            c_last[wd] = q + wd - 1
+        for c in range(1, q + wd):
+            if c <= q:
+                qs = q - c
+                ts = 0
+            else:
+                qs = 0
+                ts = c - q
+            ov = min(q - qs, wd - ts)
+            w = qs * q + qs + ov - 1
+            k = wd * n_configs + c - 1
+            c_overlap[k] = ov
+            c_end[k] = (qs + ov) * stride + ts + ov
+            c_begin[k] = qs * stride + ts
+            c_start[k] = start[w]
+            c_length[k] = length[w]
+            # complete scores: an unaligned query column counts as its median (score 0)
+            c_shift[k] = ((q - ov) * unit if complete else 0) - base[w]
+            # the best complete score is the largest key (score, overlap, -configuration):
+            # (score << 24) + (overlap << 12) + (4095 - configuration index)
+            c_key[k] = ((ov * unit) << 24) + (ov << 12) + (4095 - (c - 1))
+    for t in range(n_entries):
+        wd = lengths[t]
+        c0 = col_start[t]
+        row = wd * n_configs
+        if complete:
+            # highest score, then largest overlap, then first: the largest key
+            key = np.int64(-(1 << 62))
+            for k in range(row + c_first[wd] - 1, row + c_last[wd]):
+                total = np.int64(flat[np.uint64(c0 + c_end[k])]) - np.int64(
+                    flat[np.uint64(c0 + c_begin[k])]
+                )
+                key = max(key, (total << 24) + c_key[k])
+            best = row + 4095 - (key & 4095)
+            best_score = key >> 24
+        else:
+            best = -1
+            best_tail = np.inf
+            for k in range(row + c_first[wd] - 1, row + c_last[wd]):
+                total = np.int64(flat[np.uint64(c0 + c_end[k])]) - np.int64(
+                    flat[np.uint64(c0 + c_begin[k])]
+                )
+                p = min(max(total + c_shift[k], 0), c_length[k])
+                tail = min(tails[np.uint64(c_start[k] + p)], 1.0)
+                if tail < best_tail or (tail == best_tail and c_overlap[k] > c_overlap[best]):
+                    best_tail = tail
+                    best = k
+        out_offset[t] = best - row + 1 - q
+        out_overlap[t] = c_overlap[best]
+        if not complete:
+            out_p[t] = best_tail
+            continue
+        x = best_score - q * unit
+        end = row + q + wd - 1
+        g0 = 0.0
+        g1 = 0.0
+        g2 = 0.0
+        g3 = 0.0
+        k = row
+        while k + 4 <= end:
+            s0 = min(tails[np.uint64(c_start[k] + min(max(x + c_shift[k], 0), c_length[k]))], 1.0)
+            k1 = k + 1
+            s1 = min(
+                tails[np.uint64(c_start[k1] + min(max(x + c_shift[k1], 0), c_length[k1]))], 1.0
+            )
+            k2 = k + 2
+            s2 = min(
+                tails[np.uint64(c_start[k2] + min(max(x + c_shift[k2], 0), c_length[k2]))], 1.0
+            )
+            k3 = k + 3
+            s3 = min(
+                tails[np.uint64(c_start[k3] + min(max(x + c_shift[k3], 0), c_length[k3]))], 1.0
+            )
+            g0 = g0 + s0 * (1.0 - g0)
+            g1 = g1 + s1 * (1.0 - g1)
+            g2 = g2 + s2 * (1.0 - g2)
+            g3 = g3 + s3 * (1.0 - g3)
+            k += 4
+        while k < end:
+            s0 = min(tails[np.uint64(c_start[k] + min(max(x + c_shift[k], 0), c_length[k]))], 1.0)
+            g0 = g0 + s0 * (1.0 - g0)
+            k += 1
+        p = g0
+        p = p + g1 * (1.0 - p)
+        p = p + g2 * (1.0 - p)
+        p = p + g3 * (1.0 - p)
+        if n_orient == 2:  # the other strand: the same independent alignments again
+            p = p + p * (1.0 - p)
+        out_p[t] = p
+
+
+def _nb_scale_parameters(small, large):
+    """MEME's offset ``floor(small)`` and scale ``floor(BINS / (large - offset))``."""
+    if large == small:
+        small = large - 1.0
+    offset = float(math.floor(small))
+    return offset, float(math.floor(BINS / (large - offset)))
+
+
+def _nb_query(
+    dist,
+    query,
+    query_ss,
+    targets,
+    target_ss,
+    col_start,
+    lengths,
+    complete,
+    min_overlap,
+    internal,
+    n_orient,
+    scratch,
+    out_p,
+    out_offset,
+    out_overlap,
+):
+    """One query against every target entry (see the section comment)."""
+    keys32, bucket, histogram, found, values, prefix, bins, counts = scratch[:8]
+    tails, start, base, length = scratch[8:]
+    q = query.shape[0]
+    n = targets.shape[1]
+    t0 = targets[0]
+    t1 = targets[1]
+    t2 = targets[2]
+    t3 = targets[3]
+    medians = np.zeros(q)
+    key_lo = np.empty(q)
+    key_hi = np.empty(q)
+    low = max(int(math.floor(0.5 * n)) - 1, 0)  # MEME's median ranks, ascending scores
+    high = max(int(math.ceil(0.5 * n)) - 1, low)
+    small = np.inf
+    large = -np.inf
+    for i in range(q):
+        keys = keys32[i]
+        _nb_keys(
+            dist, query[i, 0], query[i, 1], query[i, 2], query[i, 3], t0, t1, t2, t3, keys, bucket
+        )
+        lowest_key, highest_key = _nb_key_extremes(keys)
+        key_lo[i] = lowest_key
+        key_hi[i] = highest_key
+        if complete:
+            medians[i] = _nb_median(
+                dist,
+                query,
+                i,
+                targets,
+                target_ss,
+                query_ss,
+                bucket,
+                n - 1 - high,
+                n - 1 - low,
+                (histogram, found, values),
+            )
+        # scores fall as keys grow; shifted as MEME shifts each one (fl(s - median) is
+        # monotone in s, so the shifted extremes are those of the shifted scores)
+        small = min(small, _nb_key_score(dist, key_hi[i]) - medians[i])
+        large = max(large, _nb_key_score(dist, key_lo[i]) - medians[i])
+    # small and large (so offset and scale) from float32 keys are within 2^-22 + 1e-11 of
+    # MEME's; where that could change a floor, or tell equal extremes apart, redo them
+    error = 4e-7
+    offset, scale = _nb_scale_parameters(small, large)
+    offset_low, scale_low = _nb_scale_parameters(small - error, large - error)
+    offset_high, scale_high = _nb_scale_parameters(small + error, large + error)
+    if (
+        offset_low != offset_high
+        or scale_low != scale
+        or scale_high != scale
+        or large - small <= 2 * error
+    ):
+        small = np.inf
+        large = -np.inf
+        for i in range(q):
+            top = _nb_exact_extreme(
+                dist, query, i, targets, target_ss, query_ss, keys32[i], key_lo[i], True
+            )
+            bottom = _nb_exact_extreme(
+                dist, query, i, targets, target_ss, query_ss, keys32[i], key_hi[i], False
+            )
+            small = min(small, bottom - medians[i])
+            large = max(large, top - medians[i])
+        offset, scale = _nb_scale_parameters(small, large)
+    # |float32 - double| of ((s - median) - offset) * scale + 0.5 is below
+    # (18 scale + 203) 2^-24 for |s|, |median| <= 2; twice that is the margin
+    tolerance = 2.0 * (18.0 * scale + 203.0) * 2.0**-24 + 1e-7
+    for j in range(n + 1):
+        prefix[0, j] = 0
+    for i in range(q):
+        if tolerance < 0.05:
+            _nb_float32_bins(dist, keys32[i], medians[i], offset, scale, tolerance, bins)
+        else:
+            for j in range(n):
+                bins[j] = -1
+        if not _nb_settle_and_count(
+            dist, query, i, targets, target_ss, query_ss, medians[i], offset, scale, bins, counts
+        ):
+            return False
+        _nb_diagonal_prefix(prefix[i], prefix[i + 1], bins)
+    _nb_window_tails(counts[:q], q, n, tails, start, base, length)
+    _nb_alignments(
+        prefix,
+        q,
+        col_start,
+        lengths,
+        complete,
+        min_overlap,
+        internal,
+        n_orient,
+        int(offset * scale),
+        tails,
+        start,
+        base,
+        length,
+        out_p,
+        out_offset,
+        out_overlap,
+    )
+    return True
+
+
+def _tail_storage(q: int) -> int:
+    """Doubles :func:`_nb_window_tails` may use for a width-q query."""
+    return BINS * q * (q + 1) * (q + 2) // 6 + (1 + 2 * _NB_PAD) * q * (q + 1) // 2 + _NB_PAD
+
+
+def _scratch(q: int, n: int) -> tuple:
+    """Scratch arrays of :func:`_nb_queries` for queries of width <= q against n columns
+    (allocated once per thread: fresh pages cost more than the work in them)."""
+    return (
+        np.empty((q, n), np.float32),  # keys of every query column
+        np.empty(n, np.int16),  # a row's key buckets
+        np.empty(_NB_BUCKETS, np.int64),  # their histogram
+        np.empty(n, np.int64),  # median candidates
+        np.empty(n),  # ... their scores
+        np.empty((q + 1, n + 1), np.int16 if q * BINS < 1 << 15 else np.int32),  # prefix sums
+        np.empty(n, np.int32),  # a row of integer scores
+        np.empty((q, BINS + 1), np.int64),  # their histograms
+        np.empty(_tail_storage(q)),  # tails of every run of query columns
+        np.empty(q * q, np.int64),  # where each run's tail starts
+        np.empty(q * q, np.int64),  # its smallest score
+        np.empty(q * q, np.int64),  # its number of scores
     )
 
 
+def _nb_queries(
+    dist,
+    query_cols,
+    query_ss,
+    query_start,
+    query_width,
+    indices,
+    targets,
+    target_ss,
+    col_start,
+    lengths,
+    complete,
+    min_overlap,
+    internal,
+    n_orient,
+    scratch,
+    first_row,
+    out_p,
+    out_offset,
+    out_overlap,
+):
+    """:func:`_nb_query` for queries ``indices`` with the arrays of :func:`_scratch`; query
+    ``index`` fills row ``index - first_row`` of the outputs. Returns the first query that
+    failed a consistency check, or -1."""
+    for index in indices:
+        first = query_start[index]
+        last = first + query_width[index]
+        ok = _nb_query(
+            dist,
+            query_cols[first:last],
+            query_ss[first:last],
+            targets,
+            target_ss,
+            col_start,
+            lengths,
+            complete,
+            min_overlap,
+            internal,
+            n_orient,
+            scratch,
+            out_p[index - first_row],
+            out_offset[index - first_row],
+            out_overlap[index - first_row],
+        )
+        if not ok:
+            return index
+    return -1
+
+
+# MEME's Mersenne Twister (numpy's MT19937 generation, :class:`MemeRandom`'s stream)
+
+
+def _nb_mt_twist(key):
+    """Regenerate the 624 words of the state (MT19937's genrand)."""
+    for i in range(227):
+        y = (np.int64(key[i]) & 0x80000000) | (np.int64(key[i + 1]) & 0x7FFFFFFF)
+        key[i] = np.int64(key[i + 397]) ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+    for i in range(227, 623):
+        y = (np.int64(key[i]) & 0x80000000) | (np.int64(key[i + 1]) & 0x7FFFFFFF)
+        key[i] = np.int64(key[i - 227]) ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+    y = (np.int64(key[623]) & 0x80000000) | (np.int64(key[0]) & 0x7FFFFFFF)
+    key[623] = np.int64(key[396]) ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+
+
+def _nb_mt_draws(key, position, skip, out):
+    """Advance the generator (state ``key`` at ``position``) by ``skip`` words, then write
+    the next len(out) words into ``out``; return the new position."""
+    while skip > 0:
+        if position == 624:
+            _nb_mt_twist(key)
+            position = 0
+        step = min(skip, 624 - position)
+        position += step
+        skip -= step
+    done = 0
+    n = out.shape[0]
+    mask_b = np.uint32(0x9D2C5680)
+    mask_c = np.uint32(0xEFC60000)
+    while done < n:
+        if position == 624:
+            _nb_mt_twist(key)
+            position = 0
+        step = min(n - done, 624 - position)
+        words = key[position : position + step]
+        tempered = out[done : done + step]
+        for k in range(step):  # MT19937's tempering, in uint32 (vectorises)
+            y = words[k]
+            y ^= y >> np.uint32(11)
+            y ^= (y << np.uint32(7)) & mask_b
+            y ^= (y << np.uint32(15)) & mask_c
+            y ^= y >> np.uint32(18)
+            tempered[k] = y
+        position += step
+        done += step
+    return position
+
+
+def _nb_qvalues(sorted_p, pi_zero, positions, out):
+    """MEME's q-values (``compute_qvalues``) of the ascending p-values at ``positions``."""
+    m = sorted_p.shape[0]
+    q = np.empty(m)
+    for k in range(m):
+        q[k] = min(1.0, (pi_zero * sorted_p[k] * float(m)) / (k + 1.0))
+    for k in range(m - 2, -1, -1):
+        q[k] = min(q[k], q[k + 1])
+    for c in range(positions.shape[0]):
+        out[c] = q[positions[c]]
+
+
+def _nb_bootstrap_qvalues(sorted_p, key, position, lambdas, bootstraps, samples, positions, out):
+    """:func:`meme_qvalues` of ``m`` > 100 ascending p-values, pi0 estimated from the
+    generator's state ``key`` at ``position`` (not changed): :func:`estimate_pi_zero`
+    operation for operation, the draws made and counted on the fly."""
+    m = sorted_p.shape[0]
+    n_lambda = lambdas.shape[0]
+    first_at_least = np.empty(n_lambda, np.int64)
+    index = 0
+    for i in range(n_lambda):
+        while index < m and sorted_p[index] < lambdas[i]:
+            index += 1
+        first_at_least[i] = index
+    pi_zeroes = np.empty(n_lambda)
+    minimum = np.inf
+    for i in range(n_lambda):
+        estimate = (m - first_at_least[i]) / ((1.0 - lambdas[i]) * m)
+        pi_zeroes[i] = np.inf if estimate == 0 else estimate
+        minimum = min(minimum, pi_zeroes[i])
+    pi_zero = 1.0
+    if minimum < 1.0:  # else every pi0(lambda), so the estimate, is at least 1
+        reached = np.empty(m, np.int64)  # lambdas whose first p >= lambda is at or below
+        i = 0
+        for k in range(m):
+            while i < n_lambda and first_at_least[i] <= k:
+                i += 1
+            reached[k] = i
+        # each bootstrap's draws at once (vectorised: temper, combine, scale), then counted
+        state = key.copy()
+        words = np.empty(2 * samples, np.uint32)
+        picks = np.empty(samples, np.int64)
+        scale = float(m)
+        counts = np.empty(n_lambda + 1, np.int64)
+        errors = np.zeros(n_lambda)
+        for _bootstrap in range(bootstraps):
+            position = _nb_mt_draws(state, position, 0, words)
+            for k in range(samples):
+                draw = (float(words[2 * k]) * 4294967296.0 + float(words[2 * k + 1])) * 2.0**-64
+                picks[k] = min(np.int64(draw * scale), m - 1)
+            for r in range(n_lambda + 1):
+                counts[r] = 0
+            for k in range(samples):
+                counts[np.uint64(reached[np.uint64(picks[k])])] += 1
+            at_least = 0
+            for i in range(n_lambda - 1, -1, -1):
+                at_least += counts[i + 1]
+                estimate = at_least / ((1.0 - lambdas[i]) * samples)
+                difference = (np.inf if estimate == 0 else estimate) - minimum
+                errors[i] += difference * difference
+        best = 0
+        if not np.isnan(errors[0]):
+            lowest = np.inf
+            for i in range(n_lambda):
+                e = np.inf if np.isnan(errors[i]) else errors[i]
+                if e < lowest:
+                    lowest = e
+                    best = i
+        pi_zero = min(max(pi_zeroes[best], 0.0), 1.0)
+    _nb_qvalues(sorted_p, pi_zero, positions, out)
+
+
+def _nb_bootstrap_rows(
+    order,
+    pvalue,
+    lowest,
+    positions,
+    key,
+    position,
+    first,
+    words_per_query,
+    lambdas,
+    bootstraps,
+    samples,
+    out_q,
+):
+    """:func:`_nb_bootstrap_qvalues` of the rows (queries) whose ``lowest`` pi0(lambda) is
+    below 1; row r is query ``first + r`` after the generator state (``key`` at
+    ``position``, advanced in place)."""
+    n_rows, m = order.shape
+    sorted_p = np.empty(m)
+    no_words = np.empty(0, np.uint32)
+    done = 0
+    for r in range(n_rows):
+        if not lowest[r] < 1.0:
+            continue
+        position = _nb_mt_draws(key, position, words_per_query * (first + r - done), no_words)
+        done = first + r
+        for k in range(m):
+            sorted_p[k] = pvalue[r, np.uint64(order[r, k])]
+        _nb_bootstrap_qvalues(
+            sorted_p, key, position, lambdas, bootstraps, samples, positions[r], out_q[r]
+        )
+
+
+# the convolution of the null model may fuse multiply-adds (its sums are not MEME's
+# to the bit anyway, see _nb_window_tails); nothing else may: scores must be MEME's
+_NB_OPTIONS = {"_nb_convolve": {"fastmath": {"contract"}}}
+_NB_KERNELS = (
+    "_nb_round",
+    "_nb_exact_score",
+    "_nb_key_score",
+    "_nb_keys",
+    "_nb_key_extremes",
+    "_nb_median",
+    "_nb_exact_extreme",
+    "_nb_float32_bins",
+    "_nb_settle_and_count",
+    "_nb_diagonal_prefix",
+    "_nb_convolve",
+    "_nb_window_tails",
+    "_nb_alignments",
+    "_nb_scale_parameters",
+    "_nb_query",
+    "_nb_queries",
+    "_nb_mt_twist",
+    "_nb_mt_draws",
+    "_nb_qvalues",
+    "_nb_bootstrap_qvalues",
+    "_nb_bootstrap_rows",
+    "_nb_rank_rows",
+)
+
+
 # --------------------------------------------------------------------------- q-values
+
+
+def _mt_seed_key(seed: int = _MT_DEFAULT_SEED) -> np.ndarray:
+    """mtwist's state after seeding with Knuth's old multiplier (69069), as MT19937's key."""
+    key = np.empty(624, dtype=np.uint64)
+    key[0] = seed & 0xFFFFFFFF
+    for i in range(1, 624):
+        key[i] = (69069 * int(key[i - 1])) & 0xFFFFFFFF
+    return key.astype(np.uint32)
 
 
 class MemeRandom:
@@ -955,19 +1824,19 @@ class MemeRandom:
     """
 
     def __init__(self, seed: int = _MT_DEFAULT_SEED):
-        key = np.empty(624, dtype=np.uint64)
-        key[0] = seed & 0xFFFFFFFF
-        for i in range(1, 624):
-            key[i] = (69069 * int(key[i - 1])) & 0xFFFFFFFF
         self._bits = np.random.MT19937()
         self._bits.state = {
             "bit_generator": "MT19937",
-            "state": {"key": key.astype(np.uint32), "pos": 624},
+            "state": {"key": _mt_seed_key(seed), "pos": 624},
         }
 
     def words(self, n: int) -> np.ndarray:
         """The 2n 32-bit draws behind ``n`` calls of ``drand_mt``, shape (2n,)."""
         return self._bits.random_raw(2 * n).astype(np.uint32)
+
+    def skip(self, n: int) -> None:
+        """Advance past ``n`` calls of ``drand_mt``."""
+        self._bits.random_raw(2 * n, output=False)
 
     @staticmethod
     def doubles(words: np.ndarray) -> np.ndarray:
@@ -981,15 +1850,18 @@ class MemeRandom:
         """``n`` doubles in [0, 1)."""
         return self.doubles(self.words(n))
 
-    def bootstrap_picks(self, m: int) -> np.ndarray:
-        """Indices MEME's pi0 estimate draws from ``m`` sorted p-values.
+    @staticmethod
+    def picks(words: np.ndarray, m: int) -> np.ndarray:
+        """``(int)(drand_mt() * m)`` of the draws behind ``words``, capped at m - 1 (a draw
+        that rounds to 1.0, where C would overrun)."""
+        picks = (MemeRandom.doubles(words) * float(m)).astype(np.int64)
+        np.minimum(picks, m - 1, out=picks)
+        return picks
 
-        100 bootstraps of 1,000 ``(int)(drand_mt() * m)``, shape (100 000,), uint16 when
-        ``m`` allows (they travel to worker processes).
-        """
-        picks = (self.ldrand(PI_ZERO_DRAWS) * float(m)).astype(np.int64)
-        np.minimum(picks, m - 1, out=picks)  # a draw that rounds to 1.0 (C would overrun)
-        return picks.astype(np.uint16 if m <= 65536 else np.int64)
+    def bootstrap_picks(self, m: int) -> np.ndarray:
+        """Indices MEME's pi0 estimate draws from ``m`` sorted p-values: 100 bootstraps of
+        1,000 ``(int)(drand_mt() * m)``, shape (100 000,)."""
+        return self.picks(self.words(PI_ZERO_DRAWS), m)
 
 
 _LAMBDAS = ((np.arange(_NUM_LAMBDA) + 1.0) / _NUM_LAMBDA) * _MAX_LAMBDA
@@ -1075,6 +1947,28 @@ def meme_qvalues(
 
 # --------------------------------------------------------------------------- public API
 
+METHODS = ("auto", "compiled", "numpy")
+_KERNEL_LOCK = threading.Lock()
+_KERNELS_STATE: dict[str, bool] = {}  # "ready": whether numba compiled (or loaded) them
+
+
+def _kernels() -> bool:
+    """Jit the compiled kernels on first use (numba is imported here, not with the module;
+    the machine code is cached on disk next to this file). False without numba."""
+    with _KERNEL_LOCK:
+        if "ready" not in _KERNELS_STATE:
+            try:
+                import numba
+            except ImportError:
+                _KERNELS_STATE["ready"] = False
+            else:
+                module = globals()
+                for name in _NB_KERNELS:
+                    options = _NB_OPTIONS.get(name, {})
+                    module[name] = numba.njit(nogil=True, cache=True, **options)(module[name])
+                _KERNELS_STATE["ready"] = True
+        return _KERNELS_STATE["ready"]
+
 
 def compare_motifs(
     queries: Sequence[Motif],
@@ -1090,6 +1984,7 @@ def compare_motifs(
     thresh: float | None = None,
     evalue: bool = False,
     n_jobs: int | None = None,
+    method: str = "auto",
 ) -> pd.DataFrame:
     """Compare query motifs with target motifs as MEME suite 5.5.6's ``tomtom``.
 
@@ -1120,8 +2015,13 @@ def compare_motifs(
     evalue : bool
         Threshold on E-values instead of q-values.
     n_jobs : int, optional
-        Worker processes (or threads) over queries; default: the CPUs this process may
-        use, at most 8. The result does not depend on it.
+        Threads over queries; default: the CPUs this process may use, at most 8. The result
+        does not depend on it.
+    method : {'auto', 'compiled', 'numpy'}
+        'compiled': the numba kernels (needs numba; queries of at most 100 columns);
+        'numpy': the per-query numpy implementation they are tested against (several times
+        slower); 'auto': compiled where it can. Both give MEME's table (the same floats
+        with complete scores; with incomplete scores p-values agree to about 1e-13).
 
     Returns
     -------
@@ -1133,116 +2033,531 @@ def compare_motifs(
         prints them as MEME does, through a float.
     """
     _check_distance(dist)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if min_overlap < 0:
         raise ValueError("min_overlap cannot be negative")
     if len(queries) == 0 or len(targets) == 0:
         return _frame({name: np.zeros(0) for name in TSV_COLUMNS})
     complete = not incomplete_scores
+    min_overlap = int(min_overlap)
     prepared = _prepare_targets(targets, dist, norc, motif_pseudo, background, target_dbs)
     query_probs = [prepare_probs(query, background, motif_pseudo) for query in queries]
-    layouts = {
-        q: _layout(q, prepared, int(min_overlap), internal)
-        for q in sorted({len(probs) for probs in query_probs})
-    }
-
-    def process(index: int, picks: np.ndarray | None) -> _QueryRows:
-        probs = query_probs[index]
-        result = _compare_query(probs, prepared, layouts[len(probs)], dist, complete)
-        rows = _query_rows(index, result, prepared, picks)
-        if thresh is not None:
-            rows = rows.select((rows.evalue if evalue else rows.qvalue) <= thresh)
-        return rows
-
-    # MEME draws pi0's bootstraps from one generator, query after query: draw them here, in
-    # that order, and hand each query its own.
-    rng = MemeRandom()
-    n_entries = len(prepared.lengths)
-    uses_draws = n_entries > _MIN_PVALUES_FOR_PI0
-
-    def next_picks() -> np.ndarray | None:
-        return rng.bootstrap_picks(n_entries) if uses_draws else None
-
     n_jobs = _default_jobs() if n_jobs is None else max(1, int(n_jobs))
-    try:
-        with _single_threaded_blas():
-            if n_jobs == 1 or len(queries) == 1:
-                pieces = [process(index, next_picks()) for index in range(len(queries))]
-            else:
-                pieces = list(_run_parallel(process, len(queries), next_picks, n_jobs))
-    finally:
-        _WORKSPACE.buffers.clear()  # this thread's scratch arrays: tens of megabytes
-    return _assemble(pieces, queries, query_probs, prepared)
+    compiled = method != "numpy" and _compiled_fits(query_probs, prepared) and _kernels()
+    if method == "compiled" and not compiled:
+        raise ValueError(
+            f"method='compiled' needs numba and queries of at most {_NB_MAX_QUERY_WIDTH} columns"
+        )
+    ranking = _Ranking(prepared, queries, query_probs, complete, min_overlap, internal, compiled)
+    if compiled:
+        _compare_compiled(query_probs, prepared, dist, ranking, n_jobs)
+    else:
+        best = _compare_numpy(query_probs, prepared, dist, complete, min_overlap, internal, n_jobs)
+        for i in range(0, len(queries), 64):
+            ranking.rank(best.raw[i : i + 64], best.offset[i : i + 64], best.overlap[i : i + 64], i)
+        ranking.settle_pi_zero()
+    return _result_table(ranking, thresh, evalue)
+
+
+_NB_MAX_QUERY_WIDTH = 100  # the kernels keep every run's tail: ~ 100 q^3 / 6 doubles
+
+
+def _compiled_fits(query_probs: Sequence[np.ndarray], targets: _Targets) -> bool:
+    """Whether the compiled kernels take these motifs (widths within their limits: the
+    scratch space grows with the cube of the query width, and a configuration index is
+    packed in 12 bits)."""
+    widest = max(len(probs) for probs in query_probs)
+    return widest <= _NB_MAX_QUERY_WIDTH and widest + int(targets.lengths.max()) < 4096
 
 
 @dataclass
-class _QueryRows:
-    """One query's output rows: target entries (best strand each) and their statistics."""
+class _Best:
+    """Every query's best alignment with every target entry, shape (queries, entries)."""
 
-    query: np.ndarray  # query index per row
-    entry: np.ndarray  # target entry (original and strand) per row
+    raw: np.ndarray  # complete: p-value of the maximum of alignments; else: the best tail
     offset: np.ndarray
-    pvalue: np.ndarray
-    evalue: np.ndarray
-    qvalue: np.ndarray
     overlap: np.ndarray
 
-    def select(self, rows: np.ndarray) -> _QueryRows:
-        return _QueryRows(*(values[rows] for values in vars(self).values()))
 
-
-def _query_rows(
-    query: int, result: _QueryResult, targets: _Targets, picks: np.ndarray | None
-) -> _QueryRows:
-    """Sort one query's matches as MEME does, add q-values, keep each target's best strand."""
-    order = np.lexsort((targets.order_key, targets.db, -result.overlap, result.pvalue))
-    qvalue = np.empty(len(order))
-    qvalue[order] = meme_qvalues(result.pvalue[order], picks=picks)
-    _, first = np.unique(targets.original[order], return_index=True)
-    keep = order[np.sort(first)]
-    return _QueryRows(
-        np.full(len(keep), query),
-        keep,
-        result.offset[keep],
-        result.pvalue[keep],
-        result.evalue[keep],
-        qvalue[keep],
-        result.overlap[keep],
-    )
-
-
-def _assemble(
-    pieces: list[_QueryRows],
-    queries: Sequence[Motif],
-    query_probs: Sequence[np.ndarray],
+def _compare_compiled(
+    query_probs: list[np.ndarray],
     targets: _Targets,
-) -> pd.DataFrame:
-    """The result table from all queries' rows (strings looked up once, at the end)."""
-    rows = _QueryRows(
-        *(
-            np.concatenate(column)
-            for column in zip(*(vars(p).values() for p in pieces), strict=True)
+    dist: str,
+    ranking: _Ranking,
+    n_jobs: int,
+) -> None:
+    """Every query against every target entry in the compiled kernels, then ranked, in
+    ``n_jobs`` threads taking consecutive queries in turn."""
+    widths = np.array([len(probs) for probs in query_probs], dtype=np.int64)
+    query_start = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+    query, query_ss = _kernel_columns(np.concatenate(query_probs), dist)
+    target_cols, target_ss = _kernel_columns(targets.score_inputs.cols, dist)
+    target_cols = np.ascontiguousarray(target_cols.T)
+    n_queries, n_entries = len(query_probs), len(targets.lengths)
+    size = int(np.clip(n_queries // (8 * n_jobs), 1, 16))
+    starts = list(range(0, n_queries, size))
+    lock = threading.Lock()
+    queue = iter(enumerate(starts))
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            scratch = _scratch(int(widths.max()), target_cols.shape[1])
+            raw = np.empty((size, n_entries))
+            offset = np.empty((size, n_entries), np.int32)
+            overlap = np.empty((size, n_entries), np.int32)
+            while not failures:
+                with lock:
+                    index, first = next(queue, (None, None))
+                if index is None:
+                    return
+                count = min(size, n_queries - first)
+                failed = _nb_queries(
+                    _NB_DISTANCE_CODES[dist],
+                    query,
+                    query_ss,
+                    query_start,
+                    widths,
+                    np.arange(first, first + count, dtype=np.int64),
+                    target_cols,
+                    target_ss,
+                    targets.col_start,
+                    targets.lengths,
+                    ranking.complete,
+                    ranking.min_overlap,
+                    ranking.internal,
+                    targets.n_orient,
+                    scratch,
+                    first,
+                    raw,
+                    offset,
+                    overlap,
+                )
+                if failed >= 0:
+                    raise RuntimeError(f"tomtom: inconsistent column scores of query {failed}")
+                ranking.rank(raw[:count], offset[:count], overlap[:count], first, index)
+        except BaseException as error:
+            failures.append(error)
+            raise
+
+    if n_jobs == 1 or len(starts) == 1:
+        ranking.snapshot(starts)
+        work()
+        return
+    with ThreadPoolExecutor(n_jobs) as pool:
+        futures = [pool.submit(work) for _ in range(n_jobs)]
+        # meanwhile, in this thread: the random generator's state at each piece (MEME draws
+        # its pi0 bootstraps query after query)
+        try:
+            ranking.snapshot(starts)
+        finally:
+            with ranking.snapshot_condition:  # never leave a worker waiting
+                ranking.snapshots_ready = max(ranking.snapshots_ready, len(starts))
+                ranking.snapshot_condition.notify_all()
+        for future in futures:
+            future.result()
+
+
+def _kernel_columns(cols: np.ndarray, dist: str) -> tuple[np.ndarray, np.ndarray]:
+    """Columns (n, 8) as the kernels take them: probabilities in 0-3 (pearson: centred and
+    normalised values, then the centred values in 4-7) and MEME's rounded sums of squares
+    of the centred values (pearson; zeros otherwise)."""
+    inputs = _score_inputs(cols, dist)
+    out = np.zeros((len(cols), 8))
+    if dist == "pearson":
+        out[:, :4] = inputs.normalised_t.T
+        out[:, 4:] = inputs.centred
+        return out, np.ascontiguousarray(inputs.sum_squares, dtype=np.float64)
+    out[:, :4] = inputs.cols
+    return out, np.zeros(len(cols))
+
+
+def _compare_numpy(
+    query_probs: list[np.ndarray],
+    targets: _Targets,
+    dist: str,
+    complete: bool,
+    min_overlap: int,
+    internal: bool,
+    n_jobs: int,
+) -> _Best:
+    layouts = {
+        q: _layout(q, targets, min_overlap, internal)
+        for q in sorted({len(probs) for probs in query_probs})
+    }
+    shape = (len(query_probs), len(targets.lengths))
+    best = _Best(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32))
+
+    def run(index: int) -> None:
+        probs = query_probs[index]
+        result = _compare_query(probs, targets, layouts[len(probs)], dist, complete)
+        best.raw[index] = result.raw
+        best.offset[index] = result.offset
+        best.overlap[index] = result.overlap
+
+    try:
+        with _single_threaded_blas():
+            if n_jobs == 1 or len(query_probs) == 1:
+                for index in range(len(query_probs)):
+                    run(index)
+            else:
+                with ThreadPoolExecutor(n_jobs) as pool:
+                    list(pool.map(run, range(len(query_probs))))
+    finally:
+        _WORKSPACE.buffers.clear()  # this thread's scratch arrays: tens of megabytes
+    return best
+
+
+def _allowed_configurations(q: int, lengths: np.ndarray, min_overlap: int, internal: bool):
+    """Configurations MEME tries for a width-q query against targets of ``lengths``."""
+    if internal:
+        return np.maximum(q, lengths) - np.minimum(q, lengths) + 1
+    if min_overlap > 1:
+        least = np.minimum(np.minimum(min_overlap, q), lengths)
+        return (q + lengths - least) - least + 1
+    return q + lengths - 1
+
+
+class _Ranking:
+    """p-, E- and q-values, MEME's order and each target's better strand, block by block of
+    queries, into the output columns (one row per query and original target)."""
+
+    def __init__(
+        self,
+        targets: _Targets,
+        queries: Sequence[Motif],
+        query_probs: Sequence[np.ndarray],
+        complete: bool,
+        min_overlap: int,
+        internal: bool,
+        compiled: bool,
+    ):
+        self.targets = targets
+        self.widths = np.array([len(probs) for probs in query_probs], dtype=np.int64)
+        self.query_ids = np.array([query.id for query in queries], dtype=object)
+        self.query_consensus = np.array([meme_consensus(p) for p in query_probs], dtype=object)
+        self.complete = complete
+        self.min_overlap = min_overlap
+        self.internal = internal
+        n_entries = len(targets.lengths)
+        # MEME's order: p-value, larger overlap, database, strand-prefixed ID
+        self.tie = np.empty(n_entries, dtype=np.int64)
+        self.tie[np.lexsort((targets.order_key, targets.db))] = np.arange(n_entries)
+        self.compiled = compiled
+        # the output columns, one row per query and target (its better strand), in order
+        shape = (len(query_probs), n_entries // targets.n_orient)
+        self.entry = np.empty(shape, np.int64)
+        self.offset = np.empty(shape, np.int64)
+        self.pvalue = np.empty(shape)
+        self.evalue = np.empty(shape)
+        self.qvalue = np.empty(shape)  # pi0 = 1, but where the bootstrap estimate may be less
+        self.overlap = np.empty(shape, np.int64)
+        self.needy: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.strings: dict[int, dict[str, np.ndarray]] = {}  # by first query of a block
+        self.draws = None
+        if n_entries > _MIN_PVALUES_FOR_PI0:
+            self.draws = _PiZeroDraws(n_entries, _KERNELS_STATE.get("ready", False))
+        # compiled: the generator's state at the start of each piece of queries, so that each
+        # piece draws its own bootstraps (see :meth:`snapshot`)
+        self.piece_starts: list[int] = []
+        self.snapshot_keys = np.empty((0, 624), np.uint32)
+        self.snapshot_positions = np.empty(0, np.int64)
+        self.snapshots_ready = 0
+        self.snapshot_condition = threading.Condition()
+
+    def snapshot(self, piece_starts: list[int]) -> None:
+        """The generator's state at each piece start, in order (a worker ranking a piece
+        waits for its own; MEME draws 100,000 per query, query after query)."""
+        self.piece_starts = list(piece_starts)
+        self.snapshot_keys = np.empty((len(piece_starts), 624), np.uint32)
+        self.snapshot_positions = np.empty(len(piece_starts), np.int64)
+        key, position = _mt_seed_key(), 624
+        no_words = np.empty(0, np.uint32)
+        previous = 0
+        for index, start in enumerate(piece_starts):
+            if self.draws is not None:
+                skip = 2 * PI_ZERO_DRAWS * (start - previous)
+                position = _nb_mt_draws(key, position, skip, no_words)
+            self.snapshot_keys[index] = key
+            self.snapshot_positions[index] = position
+            previous = start
+            with self.snapshot_condition:
+                self.snapshots_ready = index + 1
+                self.snapshot_condition.notify_all()
+
+    def rank(
+        self,
+        raw: np.ndarray,
+        offset: np.ndarray,
+        overlap: np.ndarray,
+        first: int,
+        piece: int | None = None,
+    ) -> None:
+        """Rank queries first .. first + len(raw) - 1 (rows of the raw results) into the
+        output rows (different threads take different queries). With ``piece`` (compiled),
+        queries whose pi0 estimate needs the bootstrap get it here from that piece's
+        generator state; otherwise :meth:`settle_pi_zero` does it, in query order."""
+        targets = self.targets
+        n_rows, n_entries = raw.shape
+        rows = slice(first, first + n_rows)
+        if self.complete:
+            p32 = raw.astype(np.float32)  # MEME keeps it in a float
+            pvalue = p32.astype(np.float64)
+            # E = p * target_count / norient, evaluated in single precision as in MEME
+            evalues = ((p32 * np.float32(n_entries)) / np.float32(targets.n_orient)).astype(float)
+        else:
+            tries = np.stack(
+                [
+                    _allowed_configurations(
+                        int(q), targets.lengths, self.min_overlap, self.internal
+                    )
+                    for q in self.widths[rows]
+                ]
+            )
+            pvalue = _extreme_value_pvalue(raw, tries * targets.n_orient)
+            evalues = pvalue * float(targets.n_original)
+        if self.complete and overlap.max() < 2048 and n_entries <= 1 << 21:
+            key = p32.view(np.uint32).astype(np.uint64) << np.uint64(32)  # p >= 0: bits order
+            key |= (2047 - overlap).astype(np.uint64) << np.uint64(21)
+            key |= self.tie.astype(np.uint64)
+            order = np.argsort(key, axis=1)
+        else:
+            order = np.lexsort((np.broadcast_to(self.tie, raw.shape), -overlap, pvalue), axis=-1)
+        positions = np.empty((n_rows, n_entries // targets.n_orient), np.int64)
+        lowest = np.full(n_rows, np.inf)
+        estimate = n_entries > _MIN_PVALUES_FOR_PI0
+        rank_rows = _nb_rank_rows if self.compiled else _rank_rows_numpy
+        rank_rows(
+            order,
+            pvalue,
+            evalues,
+            offset,
+            overlap,
+            targets.n_orient,
+            _LAMBDAS,
+            estimate,
+            self.entry[rows],
+            self.offset[rows],
+            self.pvalue[rows],
+            self.evalue[rows],
+            self.qvalue[rows],
+            self.overlap[rows],
+            positions,
+            lowest,
         )
-    )
-    query_ids = np.array([query.id for query in queries], dtype=object)
-    query_consensus = np.array([meme_consensus(probs) for probs in query_probs], dtype=object)
-    return _frame(
-        {
-            "Query_ID": query_ids[rows.query],
-            "Target_ID": targets.ids[rows.entry],
-            "Optimal_offset": rows.offset,
-            "p-value": rows.pvalue,
-            "E-value": rows.evalue,
-            "q-value": rows.qvalue,
-            "Overlap": rows.overlap,
-            "Query_consensus": query_consensus[rows.query],
-            "Target_consensus": targets.consensus[rows.entry],
-            "Orientation": targets.strand[rows.entry],
+        self.add_strings(first, n_rows)
+        if not estimate or not (lowest < 1.0).any():
+            return
+        if piece is None:
+            for row in np.flatnonzero(lowest < 1.0):
+                self.needy[first + int(row)] = (np.take(pvalue[row], order[row]), positions[row])
+            return
+        with self.snapshot_condition:
+            self.snapshot_condition.wait_for(lambda: self.snapshots_ready > piece)
+        _nb_bootstrap_rows(
+            order,
+            pvalue,
+            lowest,
+            positions,
+            self.snapshot_keys[piece].copy(),
+            int(self.snapshot_positions[piece]),
+            first - self.piece_starts[piece],
+            2 * PI_ZERO_DRAWS,
+            _LAMBDAS,
+            _NUM_BOOTSTRAPS,
+            _NUM_BOOTSTRAP_SAMPLES,
+            self.qvalue[rows],
+        )
+
+    def add_strings(self, first: int, count: int) -> None:
+        """The string columns of queries first .. first + count - 1 (in the threads, beside
+        the compiled work; joined once all queries are ranked)."""
+        rows = slice(first, first + count)
+        entry = self.entry[rows].ravel()
+        per_query = self.entry.shape[1]
+        targets = self.targets
+        self.strings[first] = {
+            "Query_ID": np.repeat(self.query_ids[rows], per_query),
+            "Target_ID": targets.ids[entry],
+            "Query_consensus": np.repeat(self.query_consensus[rows], per_query),
+            "Target_consensus": targets.consensus[entry],
+            "Orientation": targets.strand[entry],
         }
-    )
+
+    def settle_pi_zero(self) -> None:
+        """q-values of the queries whose pi0 estimate needs MEME's bootstrap draws (numpy:
+        in query order, once all are ranked; MEME draws for every query, needed or not)."""
+        if self.draws is None:
+            return
+        for query in sorted(self.needy):
+            sorted_p, positions = self.needy.pop(query)
+            self.qvalue[query] = meme_qvalues(sorted_p, picks=self.draws.picks(query))[positions]
+
+
+def _nb_rank_rows(
+    order,
+    pvalue,
+    evalues,
+    offset,
+    overlap,
+    n_orient,
+    lambdas,
+    estimate,
+    out_entry,
+    out_offset,
+    out_p,
+    out_e,
+    out_q,
+    out_overlap,
+    out_position,
+    lowest,
+):
+    """Per row (query): the q-values of its sorted p-values with pi0 = 1 (MEME's
+    ``compute_qvalues``), the smallest pi0(lambda) of Storey's estimate (when it is at least
+    1, so is the estimate) and, in that order, each target's first strand."""
+    n_rows, m = order.shape
+    kept = m // n_orient
+    sorted_p = np.empty(m)
+    q = np.empty(m)
+    seen = np.zeros(kept, np.bool_)
+    for r in range(n_rows):
+        for k in range(m):
+            sorted_p[k] = pvalue[r, np.uint64(order[r, k])]
+        if estimate:
+            low = np.inf
+            first_at_least = 0
+            for lam in lambdas:
+                while first_at_least < m and sorted_p[first_at_least] < lam:
+                    first_at_least += 1
+                low = min(low, (m - first_at_least) / ((1.0 - lam) * m))
+            lowest[r] = low
+        for k in range(m):
+            q[k] = min(1.0, (sorted_p[k] * float(m)) / (k + 1.0))
+        for k in range(m - 2, -1, -1):
+            q[k] = min(q[k], q[k + 1])
+        for o in range(kept):
+            seen[o] = False
+        c = 0
+        for k in range(m):
+            e = np.uint64(order[r, k])  # unsigned: no negative-index wraparound
+            o = e // np.uint64(n_orient)
+            if not seen[o]:
+                seen[o] = True
+                out_entry[r, c] = e
+                out_offset[r, c] = offset[r, e]
+                out_p[r, c] = pvalue[r, e]
+                out_e[r, c] = evalues[r, e]
+                out_q[r, c] = q[k]
+                out_overlap[r, c] = overlap[r, e]
+                out_position[r, c] = k
+                c += 1
+
+
+def _rank_rows_numpy(
+    order,
+    pvalue,
+    evalues,
+    offset,
+    overlap,
+    n_orient,
+    lambdas,
+    estimate,
+    out_entry,
+    out_offset,
+    out_p,
+    out_e,
+    out_q,
+    out_overlap,
+    out_position,
+    lowest,
+):
+    """:func:`_nb_rank_rows` in numpy, all rows at once (when numba is not installed)."""
+    n_rows, m = order.shape
+    sorted_p = np.take_along_axis(pvalue, order, axis=1)
+    if estimate:
+        first_at_least = np.stack([np.searchsorted(row, lambdas, side="left") for row in sorted_p])
+        lowest[:] = ((m - first_at_least) / ((1.0 - lambdas) * m)).min(axis=1)
+    fdr = np.minimum(1.0, (sorted_p * float(m)) / (np.arange(m) + 1.0))
+    q = np.minimum.accumulate(fdr[:, ::-1], axis=1)[:, ::-1]
+    if n_orient == 2:
+        position = np.empty_like(order)
+        np.put_along_axis(position, order, np.arange(m)[None, :], axis=1)
+        first_strand = np.zeros(order.shape, dtype=bool)
+        reverse = position[:, 1::2] < position[:, 0::2]
+        first_strand[np.arange(n_rows)[:, None], 2 * np.arange(m // 2) + reverse] = True
+        in_order = np.take_along_axis(first_strand, order, axis=1)
+    else:
+        in_order = np.ones(order.shape, dtype=bool)
+    out_position[:] = np.nonzero(in_order)[1].reshape(n_rows, -1)
+    out_entry[:] = np.take_along_axis(order, out_position, axis=1)
+    out_q[:] = np.take_along_axis(q, out_position, axis=1)
+    for out, values in (
+        (out_offset, offset),
+        (out_p, pvalue),
+        (out_e, evalues),
+        (out_overlap, overlap),
+    ):
+        out[:] = np.take_along_axis(values, out_entry, axis=1)
+
+
+def _result_table(ranking: _Ranking, thresh: float | None, evalue: bool) -> pd.DataFrame:
+    """The table of the ranked queries (q-values settled)."""
+    blocks = [ranking.strings[first] for first in sorted(ranking.strings)]
+    columns = {name: np.concatenate([block[name] for block in blocks]) for name in blocks[0]}
+    columns["Optimal_offset"] = ranking.offset.ravel()
+    columns["p-value"] = ranking.pvalue.ravel()
+    columns["E-value"] = ranking.evalue.ravel()
+    columns["q-value"] = ranking.qvalue.ravel()
+    columns["Overlap"] = ranking.overlap.ravel()
+    if thresh is not None:
+        keep = columns["E-value" if evalue else "q-value"] <= thresh
+        columns = {name: values[keep] for name, values in columns.items()}
+    return _frame({name: columns[name] for name in TSV_COLUMNS})
+
+
+class _PiZeroDraws:
+    """MEME's pi0 bootstrap draws, query after query from one generator: every query draws
+    its 100,000 (when it has over 100 p-values), whether or not its estimate needs them."""
+
+    def __init__(self, m: int, compiled: bool):
+        self.m = m
+        self.done = 0  # queries whose draws the generator is past
+        self.compiled = compiled
+        if self.compiled:
+            self.key, self.position = _mt_seed_key(), 624
+        else:
+            self.rng = MemeRandom()
+
+    def advance(self, query: int) -> None:
+        """Skip the draws of the queries before ``query``."""
+        if query < self.done:
+            raise ValueError("draws are made in query order")
+        skip, self.done = query - self.done, query
+        if not skip:
+            return
+        if self.compiled:
+            no_words = np.empty(0, dtype=np.uint32)
+            self.position = _nb_mt_draws(
+                self.key, self.position, 2 * skip * PI_ZERO_DRAWS, no_words
+            )
+        else:
+            self.rng.skip(skip * PI_ZERO_DRAWS)
+
+    def picks(self, query: int) -> np.ndarray:
+        """Query ``query``'s draws (queries in increasing order)."""
+        self.advance(query)
+        self.done = query + 1
+        if not self.compiled:
+            return self.rng.bootstrap_picks(self.m)
+        words = np.empty(2 * PI_ZERO_DRAWS, dtype=np.uint32)
+        self.position = _nb_mt_draws(self.key, self.position, 0, words)
+        return MemeRandom.picks(words, self.m)
 
 
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The result table with fixed dtypes (pandas would otherwise infer string types)."""
+    """The result table with fixed dtypes (pandas would otherwise infer string types), each
+    column the array given (no copy into consolidated blocks: millions of rows)."""
     return pd.DataFrame(
         {
             name: pd.Series(
@@ -1251,63 +2566,9 @@ def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
                 copy=False,
             )
             for name, values in columns.items()
-        }
+        },
+        copy=False,
     )
-
-
-# The per-query function of the compare_motifs call that is forking workers: a forked
-# worker inherits it (with the prepared targets) instead of receiving it pickled.
-_FORKED_TASK: Callable | None = None
-_FORK_LOCK = threading.Lock()
-
-
-def _run_forked(index: int, picks: np.ndarray | None) -> _QueryRows:
-    return _FORKED_TASK(index, picks)
-
-
-def _run_parallel(
-    process: Callable[[int, np.ndarray | None], _QueryRows],
-    n_queries: int,
-    next_picks: Callable[[], np.ndarray | None],
-    n_jobs: int,
-) -> Iterator[_QueryRows]:
-    """``process`` every query on ``n_jobs`` workers; yield the results in query order.
-
-    Forked processes where the platform forks and no other thread runs (much of the
-    per-query work is short numpy calls, which threads serialise on the GIL), threads
-    otherwise. Each query's bootstrap draws are made here, in query order; a bounded
-    look-ahead keeps memory small.
-    """
-    use_fork = (
-        n_queries >= 4 * n_jobs
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon  # a pool worker cannot fork
-        and threading.active_count() == 1  # forking beside other threads risks deadlocks
-        and _FORK_LOCK.acquire(blocking=False)  # one forking call at a time
-    )
-    pending: deque = deque()
-    if use_fork:
-        global _FORKED_TASK
-        try:
-            _FORKED_TASK = process
-            with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
-                for index in range(n_queries):
-                    pending.append(pool.apply_async(_run_forked, (index, next_picks())))
-                    if len(pending) >= 4 * n_jobs:
-                        yield pending.popleft().get()
-                while pending:
-                    yield pending.popleft().get()
-        finally:
-            _FORKED_TASK = None
-            _FORK_LOCK.release()
-        return
-    with ThreadPoolExecutor(n_jobs) as pool:
-        for index in range(n_queries):
-            pending.append(pool.submit(process, index, next_picks()))
-            if len(pending) >= 2 * n_jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
 
 def _default_jobs() -> int:
