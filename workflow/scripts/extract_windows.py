@@ -30,7 +30,4 @@ def main(smk):
         out.write(f"{anchor}\t" + "\t".join(str(v) for v in counts.values()) + "\n")
 
 
-try:
-    run_rule(main, snakemake)
-finally:
-    pybedtools.cleanup()  # bedtools' temporary files, also after a failure
+run_rule(main, snakemake, cleanup=pybedtools.cleanup)  # bedtools' temporary files

@@ -38,7 +38,4 @@ def main(smk):
     atomic_write_text(smk.output.steps, steps.to_tsv())
 
 
-try:
-    run_rule(main, snakemake)
-finally:
-    pybedtools.cleanup()  # bedtools' temporary files, also after a failure
+run_rule(main, snakemake, cleanup=pybedtools.cleanup)  # bedtools' temporary files

@@ -24,10 +24,11 @@ def setup_logging(log_path: str | os.PathLike | None = None, level: int = loggin
     logging.captureWarnings(True)
 
 
-def run_rule(main: Callable, snakemake) -> None:
+def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None:
     """Run a rule script's ``main(snakemake)`` with logging to the rule's log file.
 
     Bad input ends the job with one line naming the file and line, not a traceback.
+    ``cleanup`` (e.g. ``pybedtools.cleanup``) runs afterwards, also after a failure.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_path)
@@ -38,6 +39,9 @@ def run_rule(main: Callable, snakemake) -> None:
     except InputError as err:
         log.error("%s", err)
         sys.exit(1)
+    finally:
+        if cleanup is not None:
+            cleanup()
     log.info("rule %s done in %.1f s", snakemake.rule, time.monotonic() - start)
 
 
