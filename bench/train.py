@@ -5,6 +5,7 @@ conv + global-max layer whose backward pass uses only the argmax windows.
 Plain: float32 one-hot tensors from a standard DataLoader, nn.Conv1d -> ReLU -> max.
 
     .venv/bin/python bench/train.py [--sequences 1536] [--device cpu|cuda] [--kernels paper|small]
+        [--lengths uniform|phastcons]
 
 Prints sequences per second of both and the ratio (target on CPU: at least 2x).
 """
@@ -72,13 +73,19 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--kernels", choices=["paper", "small"], default="paper")
+    parser.add_argument(
+        "--lengths",
+        choices=["uniform", "phastcons"],
+        default="uniform",
+        help="sequence lengths: uniform over 30-1,000 bp, or as the demo's phastCons elements",
+    )
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     hparams = PAPER if args.kernels == "paper" else SMALL
-    codes, labels = synthetic_rows(args.sequences)
+    codes, labels = synthetic_rows(args.sequences, lengths=args.lengths)
     # warm up both paths (allocators, kernels)
     plain_loop(
         hparams, codes[: args.batch_size], labels[: args.batch_size], args.batch_size, device
@@ -93,7 +100,7 @@ def main(argv=None) -> int:
     plain = plain_loop(hparams, codes, labels, args.batch_size, device)
     ours = our_loop(hparams, codes, labels, args.batch_size, device)
     print(
-        f"device {device}, model {args.kernels} ({sum(hparams['kernels'].values())} kernels), {args.sequences} sequences x 2020 columns, batch {args.batch_size}, {torch.get_num_threads()} threads"
+        f"device {device}, model {args.kernels} ({sum(hparams['kernels'].values())} kernels), {args.sequences} sequences x 2020 columns ({args.lengths} lengths), batch {args.batch_size}, {torch.get_num_threads()} threads"
     )
     print(f"plain PyTorch loop (float32 one-hot DataLoader): {plain:10.1f} seq/s")
     print(f"deepcons training loop:                          {ours:10.1f} seq/s")

@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-pytest.importorskip("triton")
+triton = pytest.importorskip("triton")
+tl = pytest.importorskip("triton.language")
 
 from deepcons import fastconv  # noqa: E402
 from deepcons import fastconv_triton as ft  # noqa: E402
@@ -22,6 +23,32 @@ from deepcons.fastconv import (  # noqa: E402
 from deepcons.model import build_model, one_hot  # noqa: E402
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _interpreter_runs() -> bool:
+    """Whether Triton's interpreter runs a loop with a run-time bound here. Triton 3.6's cannot
+    with numpy >= 2.4 (``int()`` of a one-element array), as on some GPU images: there only
+    the compiled kernels can be tested."""
+    from triton.runtime.interpreter import InterpretedFunction
+
+    def count(out_ptr, n):
+        total = 0
+        for i in range(n):
+            total += i
+        tl.store(out_ptr, total)
+
+    out = torch.zeros(1, dtype=torch.int32)
+    try:
+        InterpretedFunction(count)[(1,)](out, 4)
+    except Exception:
+        return False
+    return int(out) == 6
+
+
+interpreted = pytest.mark.skipif(
+    not _interpreter_runs(),
+    reason=f"Triton {triton.__version__}'s interpreter does not run with numpy {np.__version__}",
+)
 
 
 def _codes(gen, batch, length, n_run=None):
@@ -62,6 +89,7 @@ def test_reduction_split_covers_the_rows_with_power_of_two_tiles():
     "width, length, kernels",
     [(10, 150, 37), (20, 150, 16), (5, 36, 20), (3, 66, 9), (10, 73, 33)],
 )
+@interpreted
 def test_interpreted_kernel_equals_the_reference(width, length, kernels):
     # lengths give partial last tiles (150, 36, 66) and whole tiles only (73 - 10 + 1 = 64)
     gen = torch.Generator().manual_seed(width * length)
@@ -88,6 +116,7 @@ def test_interpreted_kernel_equals_the_reference(width, length, kernels):
     assert torch.allclose(relu_values.double(), no_bias.clamp_min(0), atol=1e-5)
 
 
+@interpreted
 def test_interpreted_kernel_on_continuous_input_and_other_block_sizes():
     gen = torch.Generator().manual_seed(3)
     x = torch.rand(3, 4, 200, generator=gen)
@@ -100,6 +129,7 @@ def test_interpreted_kernel_on_continuous_input_and_other_block_sizes():
         assert torch.equal(argmax, ref_argmax)
 
 
+@interpreted
 def test_ties_go_to_the_first_position():
     # equal maxima: all-N windows (exactly 0) and a motif planted twice
     gen = torch.Generator().manual_seed(6)
@@ -124,7 +154,40 @@ def test_ties_go_to_the_first_position():
     assert argmax[3, 1] == 40 and values[3, 1] == 0
 
 
+@pytest.mark.parametrize("precision", ["ieee", "bf16"])
+@interpreted
+def test_interpreted_kernel_skips_all_n_tiles_without_changing_the_result(precision):
+    # hg19-like rows of short sequences: most tiles are all N. Row 2 is all N, row 3 has no
+    # padding, row 4 an N run inside its sequence; kernels 0-2 are negative everywhere, so
+    # their maximum is the 0 of the first all-N window.
+    gen = torch.Generator().manual_seed(7)
+    codes = torch.full((5, 300), 4, dtype=torch.uint8)
+    for row, n in enumerate([40, 12, 0, 150, 60]):
+        seq = torch.randint(0, 4, (n,), generator=gen, dtype=torch.uint8)
+        codes[row, :n] = seq
+        codes[row, 150 : 150 + n] = 3 - seq.flip(0)
+    codes[4, 5:25] = 4
+    x = one_hot(codes)
+    weight = torch.randn(20, 4, 10, generator=gen)
+    weight[:3] = -weight[:3].abs()
+    bias = torch.randn(20, generator=gen)
+    w_ref = _bf16(weight) if precision == "bf16" else weight
+
+    live, empty_at = ft.live_tiles(x, 10, 32)
+    assert 0 < live.float().mean() < 0.5 and live[3].all() and not live[2].any()
+    assert empty_at[2] == 0 and empty_at[3] == -1 and empty_at[4] == 5
+    conv = F.conv1d(x.double(), w_ref.double())
+    for skip in (True, False):
+        values, argmax = ft.conv_max_argmax(x, weight, None, precision, skip_empty=skip)
+        assert torch.allclose(values.double(), conv.amax(2), atol=1e-5)
+        assert torch.equal(argmax, conv.argmax(2))
+    assert (values[[0, 1, 2, 4], :3] == 0).all() and (values[3, :3] < 0).all()
+    relu_values, _ = ft.conv_max_argmax(x, weight, bias, precision, relu=True)
+    assert torch.allclose(relu_values.double(), (conv.amax(2) + bias).clamp_min(0), atol=1e-5)
+
+
 @pytest.mark.parametrize("n_slices", [None, 1, 2, 5])
+@interpreted
 def test_window_sum_equals_the_gathered_windows(n_slices):
     gen = torch.Generator().manual_seed(4)
     x = one_hot(_codes(gen, 6, 90))
@@ -143,6 +206,7 @@ def test_window_sum_equals_the_gathered_windows(n_slices):
 
 
 @pytest.mark.parametrize("precision", ["ieee", "bf16"])
+@interpreted
 def test_interpreted_function_values_and_gradients(precision):
     gen = torch.Generator().manual_seed(5)
     x = one_hot(_codes(gen, 6, 150)).requires_grad_()
@@ -183,6 +247,7 @@ def test_use_triton_only_for_cuda_tensors(monkeypatch):
     assert not fastconv.use_triton(torch.zeros(1, 4, 8))
 
 
+@interpreted
 def test_model_through_the_dispatch_equals_the_plain_model(triton_everywhere):
     torch.manual_seed(0)
     hparams = {"kernels": {10: 24, 20: 8}, "hidden": 12, "dropout_conv": 0, "dropout_hidden": 0}
@@ -197,6 +262,7 @@ def test_model_through_the_dispatch_equals_the_plain_model(triton_everywhere):
         assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5), name
 
 
+@interpreted
 def test_kernel_motif_pass_through_the_dispatch(triton_everywhere, monkeypatch):
     from deepcons.kernel_motifs import kernel_counts
 
@@ -211,6 +277,7 @@ def test_kernel_motif_pass_through_the_dispatch(triton_everywhere, monkeypatch):
         assert np.allclose(c1, c2, atol=1e-5)
 
 
+@interpreted
 def test_saliency_through_the_dispatch(triton_everywhere, monkeypatch):
     from deepcons.attribution import compute_saliency
     from deepcons.encoding import Layout
@@ -308,6 +375,7 @@ def check_model_step(device, kernels, hidden, batch, length):
 
 
 @pytest.mark.parametrize("precision, atol", [("bf16", 1e-4), ("tf32", 1e-4)])
+@interpreted
 def test_paper_shape_checks_interpreted(precision, atol, monkeypatch):
     """The GPU tests' checks, on small shapes in the interpreter (so they are known to hold)."""
     check_kernel_against_reference("cpu", 10, 40, precision, atol, batch=4, length=300)
@@ -336,3 +404,27 @@ def test_gpu_function_gradients_equal_the_cpu_layer():
 @needs_cuda
 def test_gpu_model_step_matches_the_plain_model():
     check_model_step("cuda", {10: 1000, 20: 500}, 1500, batch=16, length=2020)
+
+
+# --- compiled for Hopper on this machine, GPU or not ------------------------------------
+
+
+@pytest.mark.parametrize("width", [10, 20])
+@pytest.mark.parametrize("precision", ["bf16", "tf32"])
+def test_default_forward_configuration_compiles_for_hopper_without_spills(width, precision):
+    offline = pytest.importorskip("deepcons.triton_offline")
+    if offline.cuobjdump() is None:
+        pytest.skip("no cuobjdump to read the compiled kernel")
+    used = offline.resources(offline.forward_kernel(width, precision=precision))
+    # the running maximum, its tile and the accumulator stay in registers
+    assert used.stack_bytes == 0 and used.spill_stores == 0, used
+    assert 0 < used.registers <= 255 and 0 < used.shared_bytes <= 227 * 1024
+
+
+def test_window_sum_kernel_compiles_for_hopper():
+    offline = pytest.importorskip("deepcons.triton_offline")
+    if offline.cuobjdump() is None:
+        pytest.skip("no cuobjdump to read the compiled kernel")
+    for width in (10, 20):
+        used = offline.resources(offline.window_sum_kernel(width))
+        assert 0 < used.registers <= 255 and used.stack_bytes <= 64, used

@@ -4,7 +4,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from deepcons.fastconv import conv_global_max, conv_global_max_reference
+from deepcons.fastconv import (
+    conv_global_max,
+    conv_global_max_reference,
+    conv_max_argmax,
+    empty_windows,
+    first_empty_window,
+)
 from deepcons.model import build_model, count_parameters, one_hot
 
 
@@ -56,6 +62,63 @@ def test_fused_layer_equals_plain_values_and_gradients(width, block):
     # the argmax is where the (pre-ReLU) maximum is
     conv = F.conv1d(x.detach(), weight.detach(), bias.detach())
     assert torch.equal(conv.gather(2, argmax.unsqueeze(-1)).squeeze(-1), conv.amax(2))
+
+
+def _padded_rows(gen, batch, length, lengths):
+    """Rows as the encoding lays them out: a sequence, N padding, its reverse complement, N."""
+    half = length // 2
+    codes = torch.full((batch, length), 4, dtype=torch.uint8)
+    for row, n in enumerate(lengths):
+        seq = torch.randint(0, 4, (n,), generator=gen, dtype=torch.uint8)
+        codes[row, :n] = seq
+        codes[row, half : half + n] = 3 - seq.flip(0)
+    return codes
+
+
+@pytest.mark.parametrize("block", [8, 16, 64])
+@pytest.mark.parametrize("lengths", [[12, 30, 0, 50, 5, 21], [12, 150, 0, 50, 5, 21]])
+def test_fused_layer_skips_padding_without_changing_the_result(block, lengths):
+    # short sequences in long rows: most blocks are all N for the whole batch and skipped
+    # (unless a row has no padding: the second case); an all-N row; an N run in a sequence
+    gen = torch.Generator().manual_seed(block)
+    codes = _padded_rows(gen, 6, 300, lengths)
+    codes[3, 20:40] = 4
+    x = one_hot(codes).double().requires_grad_()
+    weight = torch.randn(9, 4, 10, generator=gen, dtype=torch.double)
+    weight[:3] = -weight[:3].abs()  # negative everywhere: the maximum is an all-N window's 0
+    weight.requires_grad_()
+    bias = torch.randn(9, generator=gen, dtype=torch.double, requires_grad=True)
+    upstream = torch.randn(6, 9, generator=gen, dtype=torch.double)
+
+    assert empty_windows(x, 10)[:, 50:141].all() == (max(lengths) < 150)
+    conv = F.conv1d(x.detach(), weight.detach())
+    values, argmax = conv_max_argmax(x.detach(), weight.detach(), None, block)
+    assert torch.equal(values, conv.amax(2))
+    assert torch.equal(argmax, conv.argmax(2))  # the first maximum, as torch gives it
+    # negative kernels peak at the first all-N window (a row without one has none)
+    first_empty = torch.tensor([20 if row == 3 else n for row, n in enumerate(lengths)])
+    padded = torch.tensor(lengths) < 150
+    assert (argmax[padded, :3] == first_empty[padded, None]).all()
+    assert (values[padded, :3] == 0).all() and (values[~padded, :3] < 0).all()
+
+    ref, _ = conv_global_max_reference(x, weight, bias)
+    ref_grads = torch.autograd.grad((ref * upstream).sum(), (x, weight, bias))
+    fused, _ = conv_global_max(x, weight, bias, block)
+    grads = torch.autograd.grad((fused * upstream).sum(), (x, weight, bias))
+    assert torch.allclose(fused, ref)
+    for ours, theirs in zip(grads, ref_grads, strict=True):
+        assert torch.allclose(ours, theirs, atol=1e-10)
+
+
+def test_empty_windows_and_the_first_of_them():
+    codes = torch.tensor([[0, 4, 4, 4, 1, 4, 4], [0, 1, 2, 3, 0, 1, 2], [4] * 7], dtype=torch.uint8)
+    empty = empty_windows(one_hot(codes), 2)
+    assert empty.tolist() == [
+        [False, True, True, False, False, True],
+        [False] * 6,
+        [True] * 6,
+    ]
+    assert first_empty_window(empty).tolist() == [1, -1, 0]
 
 
 def test_fused_layer_passes_gradcheck():

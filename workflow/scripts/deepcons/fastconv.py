@@ -12,7 +12,13 @@ a block of positions at a time and reduced to its maximum and argmax at once. Th
 pass gathers the argmax windows instead of correlating the whole map with the input, which
 is where a plain implementation spends as long as in the forward pass.
 
-The result equals ``F.conv1d`` -> ``relu`` -> ``amax`` (tests compare values and gradients).
+Windows that lie wholly in N (all-zero columns) are skipped: encoded rows are mostly N padding
+(a 30-1,000 bp sequence and its reverse complement in 2,020 columns; phastCons elements are
+short), and such a window's value is exactly 0 whatever the kernel. Each block of positions
+is computed only for the sequences that have a base in it; instead each sequence's first
+all-N window enters the maximum as a candidate of value 0 (ties go to the first position, as
+everywhere). The result is unchanged: it equals ``F.conv1d`` -> ``relu`` -> ``amax`` (tests
+compare values, positions and gradients).
 
 On CUDA tensors, when Triton is importable, :func:`conv_max_argmax` and
 :func:`conv_global_max` run the Triton kernels of :mod:`deepcons.fastconv_triton` instead
@@ -31,6 +37,8 @@ import torch.nn.functional as F
 # Positions of the activation map computed at a time: bounds memory to
 # batch x kernels x BLOCK floats; 64 measured fastest on CPU (bench/train.py).
 BLOCK = 64
+# Skip all-N windows (see above); False computes them (for measurements: same result).
+SKIP_EMPTY_WINDOWS = True
 
 _TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
@@ -80,27 +88,64 @@ def conv_max_argmax(
     argmax : (B, K) int64 position of the first maximum.
     """
     if use_triton(x):  # GPU: the Triton kernel (``block`` does not apply)
-        values, argmax = _triton_module().conv_max_argmax(x, weight, bias)
+        values, argmax = _triton_module().conv_max_argmax(
+            x, weight, bias, skip_empty=SKIP_EMPTY_WINDOWS
+        )
         return values.to(x.dtype), argmax
     width = weight.shape[-1]
     n_pos = x.shape[-1] - width + 1
     if n_pos < 1:
         raise ValueError(f"input of length {x.shape[-1]} is shorter than the kernel width {width}")
-    best = best_at = None
+    empty = empty_windows(x, width)  # (B, n_pos)
+    skip = SKIP_EMPTY_WINDOWS
+    best = torch.full((x.shape[0], weight.shape[0]), -torch.inf, dtype=x.dtype, device=x.device)
+    best_at = torch.zeros(best.shape, dtype=torch.int64, device=x.device)
     for start in range(0, n_pos, block):
         stop = min(start + block, n_pos)
-        out = F.conv1d(x[:, :, start : stop + width - 1], weight)
+        # the sequences with a base in this block (the candidate below counts the others)
+        rows = ~empty[:, start:stop].all(dim=1) if skip else None
+        if rows is not None and rows.all():
+            rows = None
+        if rows is not None:
+            rows = rows.nonzero().squeeze(1)
+            if len(rows) == 0:
+                continue
+        part = x[:, :, start : stop + width - 1]
+        out = F.conv1d(part if rows is None else part[rows], weight)
         values, where = out.max(dim=2)
         where = where + start
-        if best is None:
-            best, best_at = values, where
+        old, old_at = (best, best_at) if rows is None else (best[rows], best_at[rows])
+        better = values > old  # strict: the first maximum wins, as in a single pass
+        new, new_at = torch.where(better, values, old), torch.where(better, where, old_at)
+        if rows is None:
+            best, best_at = new, new_at
         else:
-            better = values > best  # strict: the first maximum wins, as in a single pass
-            best = torch.where(better, values, best)
-            best_at = torch.where(better, where, best_at)
+            best[rows], best_at[rows] = new, new_at
+    best, best_at = merge_empty_window(best, best_at, first_empty_window(empty))
     if bias is not None:
         best = best + bias
     return best, best_at
+
+
+def empty_windows(x: torch.Tensor, width: int) -> torch.Tensor:
+    """(B, L - width + 1) bool: True where the window starting there is all zeros (N)."""
+    filled = (x != 0).any(dim=1).to(torch.int32)  # (B, L)
+    counts = F.pad(filled.cumsum(dim=1, dtype=torch.int32), (1, 0))  # (B, L + 1)
+    return counts[:, width:] == counts[:, :-width]
+
+
+def first_empty_window(empty: torch.Tensor) -> torch.Tensor:
+    """(B,) int64: the first all-N window of each sequence, -1 where there is none."""
+    first = empty.to(torch.uint8).argmax(dim=1)  # the first True (0 where there is none)
+    return torch.where(empty.any(dim=1), first, -1)
+
+
+def merge_empty_window(best, best_at, empty_at):
+    """Fold each sequence's first all-N window (value exactly 0, at ``empty_at``, -1 for none)
+    into the (B, K) maxima ``best`` and their first positions ``best_at``."""
+    at = empty_at.unsqueeze(1)
+    take = (at >= 0) & ((best < 0) | ((best == 0) & (at < best_at)))
+    return best.masked_fill(take, 0), torch.where(take, at, best_at)
 
 
 def gather_windows(x: torch.Tensor, argmax: torch.Tensor, width: int) -> torch.Tensor:
@@ -167,7 +212,7 @@ def conv_global_max(x, weight, bias=None, block: int = BLOCK):
     apply there); everything else to the blocked PyTorch implementation.
     """
     if use_triton(x):
-        return _triton_module().conv_global_max(x, weight, bias)
+        return _triton_module().conv_global_max(x, weight, bias, skip_empty=SKIP_EMPTY_WINDOWS)
     return ConvGlobalMax.apply(x, weight, bias, block)
 
 

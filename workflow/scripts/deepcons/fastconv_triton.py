@@ -17,11 +17,20 @@ wants power-of-two tiles of at least 16, so R is a power-of-two part plus a padd
 (C = 4, w = 10: 32 + 16 rows for 40; w = 20: 64 + 16 for 80, no padding). Whole tiles run
 without any mask; the partial last tile, if any, runs once more with masks.
 
+All-N tiles are skipped. An encoded row is a 30-1,000 bp sequence and its reverse complement in
+2,020 columns, the rest N (all-zero columns), and phastCons elements are short, so most tiles
+hold only all-N windows, whose value is exactly 0 for every kernel. The wrapper marks, per
+sequence, the tiles that hold a window with a base (:func:`live_tiles`, from the input) and the
+first all-N window; the kernel computes only the marked tiles and folds in that window's 0 at
+the end (first position on ties). The result is the same; the work is that of the real bases.
+
 Cost model (sm_90a, compiled offline with Triton 3.9 and read in SASS): with 128 x 128
 tiles and 8 warps the main loop is 3 HGMMA (w = 10; 5 for w = 20) plus about 280 (w = 10)
 to 340 (w = 20) instructions a thread per tile: 3 per (kernel, position) for the running
 maximum and its tile (compare, select, max) and the rest for the 20-40 gathered loads and
-shared-memory stores of the im2col tile; 228-240 registers, no spills. The tensor cores need
+shared-memory stores of the im2col tile; about 240-250 registers, no spills with Triton 3.6
+or 3.9 (:mod:`deepcons.triton_offline` reads this on any machine; a test checks it). The
+tensor cores need
 about 384 cycles a tile per SM (w = 10), the issue slots about 560 (two warps a scheduler),
 so the kernel is bound by the epilogue at roughly half the bf16 peak if loads and the
 tensor cores overlap well (what bench/train_gpu.py measures; --sweep tries other tiles).
@@ -56,9 +65,12 @@ from __future__ import annotations
 import os
 
 import torch
+import torch.nn.functional as F
 import triton
 import triton.language as tl
 from triton.runtime.interpreter import InterpretedFunction
+
+from .fastconv import empty_windows, first_empty_window, grad_input
 
 PRECISIONS = ("bf16", "tf32", "ieee")
 DEFAULT_PRECISION = os.environ.get("DEEPCONS_CONV_PRECISION", "bf16")
@@ -68,11 +80,14 @@ if DEFAULT_PRECISION not in PRECISIONS:
     )
 
 # Launch configuration of the forward kernel on a GPU (bench/train_gpu.py --sweep tunes it).
-# 128 x 128 tiles, 8 warps: 228-240 registers a thread for w = 10 and 20, no spills, and about
-# 4.4 (w = 10) to 5.3 (w = 20) SASS instructions per (kernel, position) in the main loop
-# (sm_90a, compiled offline); FORWARD_CONFIG_BY_WIDTH overrides it for one kernel width.
+# 128 x 128 tiles, 8 warps: 240-250 registers a thread for w = 10 and 20 and no spills
+# (sm_90a, Triton 3.6 and 3.9, compiled offline: tests/test_fastconv_triton.py), and about
+# 4.4 (w = 10) to 5.3 (w = 20) SASS instructions per (kernel, position) in the main loop.
+# FORWARD_CONFIG_BY_WIDTH overrides it for one kernel width. Not yet timed on a GPU.
 FORWARD_CONFIG = {"BLOCK_K": 128, "BLOCK_P": 128, "num_warps": 8, "num_stages": 2}
 FORWARD_CONFIG_BY_WIDTH: dict[int, dict] = {}
+# Both kernels: multiply-adds fused into FMAs (Triton 3.9 warns that its default will change).
+LAUNCH_OPTIONS = {"enable_fp_fusion": True}
 # Backward: kernels per program; the batch is split into slices of at least
 # BACKWARD_MIN_SLICE sequences so that up to BACKWARD_PROGRAMS programs run.
 BACKWARD_BLOCK_K = 32
@@ -92,6 +107,8 @@ def _conv_max_kernel(
     bias_ptr,
     out_ptr,
     arg_ptr,
+    live_ptr,
+    empty_ptr,
     K,
     L,
     n_pos,
@@ -111,11 +128,15 @@ def _conv_max_kernel(
     UPCAST: tl.constexpr,
     HAS_BIAS: tl.constexpr,
     RELU: tl.constexpr,
+    SKIP_EMPTY: tl.constexpr,
 ):
     """out[b, k] = max_p conv(x, W)[b, k, p] + bias[k] (ReLU'd if RELU); arg = first argmax p.
 
     x: (B, C, L), strides (sxb, sxc, sxl); W: (K, C, WIDTH) contiguous. n_full tiles of
-    BLOCK_P positions are whole, n_tiles - n_full (0 or 1) is partial. Grid: (B, cdiv(K, BLOCK_K)).
+    BLOCK_P positions are whole, n_tiles - n_full (0 or 1) is partial. With SKIP_EMPTY, tile t
+    of sequence b is computed only where live[b, t] != 0 (it has a window that is not all N),
+    and empty[b] (-1 for none) is the sequence's first all-N window, a candidate of value 0.
+    Grid: (B, cdiv(K, BLOCK_K)).
     """
     pid_b = tl.program_id(0).to(tl.int64)
     pid_k = tl.program_id(1)
@@ -156,34 +177,44 @@ def _conv_max_kernel(
         first_tile = 0 if phase == 0 else n_full
         last_tile = n_full if phase == 0 else n_tiles
         for t in range(first_tile, last_tile):
-            p = t * BLOCK_P + cols
-            if phase == 0:
-                ok1 = (r1 < RC)[:, None]
-                ok2 = (r2 < RC)[:, None]
+            if SKIP_EMPTY:
+                live = tl.load(live_ptr + pid_b * n_tiles + t) != 0
             else:
-                ok1 = (r1 < RC)[:, None] & ((p[None, :] + (r1 // C)[:, None]) < L)
-                ok2 = (r2 < RC)[:, None] & ((p[None, :] + (r2 // C)[:, None]) < L)
-            # both loads before the first product: their latencies overlap
-            xt1 = tl.load(x1_at + p[None, :] * sxl, mask=ok1, other=0.0).to(OPERAND)
-            if R2 > 0:
-                xt2 = tl.load(x2_at + p[None, :] * sxl, mask=ok2, other=0.0).to(OPERAND)
-            if UPCAST:
-                xt1 = xt1.to(tl.float32)
+                live = True
+            if live:
+                p = t * BLOCK_P + cols
+                if phase == 0:
+                    ok1 = (r1 < RC)[:, None]
+                    ok2 = (r2 < RC)[:, None]
+                else:
+                    ok1 = (r1 < RC)[:, None] & ((p[None, :] + (r1 // C)[:, None]) < L)
+                    ok2 = (r2 < RC)[:, None] & ((p[None, :] + (r2 // C)[:, None]) < L)
+                # both loads before the first product: their latencies overlap
+                xt1 = tl.load(x1_at + p[None, :] * sxl, mask=ok1, other=0.0).to(OPERAND)
                 if R2 > 0:
-                    xt2 = xt2.to(tl.float32)
-            acc = tl.dot(w1, xt1, input_precision=PRECISION, out_dtype=tl.float32)
-            if R2 > 0:
-                acc = tl.dot(w2, xt2, acc, input_precision=PRECISION, out_dtype=tl.float32)
-            if phase == 1:
-                acc = tl.where((p < n_pos)[None, :], acc, float("-inf"))
-            # strict: each element keeps the first tile that reached its maximum. (This
-            # order, select before max, keeps the SASS at compare + select + max per element.)
-            tile = tl.where(acc > run, t, tile)
-            run = tl.maximum(run, acc)
+                    xt2 = tl.load(x2_at + p[None, :] * sxl, mask=ok2, other=0.0).to(OPERAND)
+                if UPCAST:
+                    xt1 = xt1.to(tl.float32)
+                    if R2 > 0:
+                        xt2 = xt2.to(tl.float32)
+                acc = tl.dot(w1, xt1, input_precision=PRECISION, out_dtype=tl.float32)
+                if R2 > 0:
+                    acc = tl.dot(w2, xt2, acc, input_precision=PRECISION, out_dtype=tl.float32)
+                if phase == 1:
+                    acc = tl.where((p < n_pos)[None, :], acc, float("-inf"))
+                # strict: each element keeps the first tile that reached its maximum. (This
+                # order, select before max, keeps the SASS at compare + select + max.)
+                tile = tl.where(acc > run, t, tile)
+                run = tl.maximum(run, acc)
 
     best = tl.reduce(run, 1, _max_combine)  # (BLOCK_K,)
     where = tile * BLOCK_P + cols[None, :]
     first = tl.reduce(tl.where(run == best[:, None], where, 2147483647), 1, _min_combine)
+    if SKIP_EMPTY:  # the skipped tiles' value, exactly 0, from the first all-N window on
+        at = tl.load(empty_ptr + pid_b)
+        take = (at >= 0) & ((best < 0) | ((best == 0) & (at < first)))
+        best = tl.where(take, 0.0, best)
+        first = tl.where(take, at, first)
     if HAS_BIAS:
         best += tl.load(bias_ptr + k, mask=k_ok, other=0.0).to(tl.float32)
     if RELU:
@@ -282,6 +313,58 @@ def _operand(precision: str):
     return (tl.bfloat16, "tf32") if precision == "bf16" else (tl.float32, precision)
 
 
+def forward_launch(
+    channels: int,
+    width: int,
+    precision: str | None = None,
+    relu: bool = False,
+    has_bias: bool = True,
+    skip_empty: bool = True,
+    interpret: bool = False,
+    config: dict | None = None,
+) -> tuple[dict, dict]:
+    """The forward kernel's compile-time constants and launch options for one layer shape.
+
+    ``config`` overrides BLOCK_K, BLOCK_P, num_warps and num_stages (also used by
+    :mod:`deepcons.triton_offline` to compile the same kernel without a GPU).
+    """
+    operand, tl_precision = _operand(precision or DEFAULT_PRECISION)
+    cfg = {**FORWARD_CONFIG, **FORWARD_CONFIG_BY_WIDTH.get(width, {})}
+    if precision == "ieee":  # fp32 FMAs, no tensor cores: smaller tiles, no register spills
+        cfg.update(BLOCK_K=64, BLOCK_P=64, num_warps=4)
+    if interpret:
+        cfg.update(BLOCK_K=16, BLOCK_P=32)
+    cfg.update(config or {})
+    r1, r2 = reduction_split(channels * width)
+    constants = {
+        "C": channels,
+        "WIDTH": width,
+        "R1": r1,
+        "R2": r2,
+        "BLOCK_K": cfg["BLOCK_K"],
+        "BLOCK_P": cfg["BLOCK_P"],
+        "OPERAND": operand,
+        "PRECISION": tl_precision,
+        "UPCAST": interpret,
+        "HAS_BIAS": has_bias,
+        "RELU": relu,
+        "SKIP_EMPTY": skip_empty,
+    }
+    options = {"num_warps": cfg["num_warps"], "num_stages": cfg["num_stages"]}
+    return constants, {**options, **LAUNCH_OPTIONS}
+
+
+def live_tiles(x: torch.Tensor, width: int, block_p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, n_tiles) int8: 1 where a tile of ``block_p`` positions has a window that is not all
+    N; (B,) int32: each sequence's first all-N window, -1 for none."""
+    empty = empty_windows(x, width)
+    B, n_pos = empty.shape
+    n_tiles = triton.cdiv(n_pos, block_p)
+    tiles = F.pad(empty, (0, n_tiles * block_p - n_pos), value=True)
+    live = ~tiles.view(B, n_tiles, block_p).all(dim=2)
+    return live.to(torch.int8), first_empty_window(empty).to(torch.int32)
+
+
 def conv_max_argmax(
     x: torch.Tensor,
     weight: torch.Tensor,
@@ -289,11 +372,13 @@ def conv_max_argmax(
     precision: str | None = None,
     relu: bool = False,
     config: dict | None = None,
+    skip_empty: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Maximum over positions of conv1d(x, weight) + bias, and its first position.
 
     Same contract as :func:`deepcons.fastconv.conv_max_argmax` ((B, K) float32 values,
-    (B, K) int64 argmax); with ``relu`` the values are clamped at 0.
+    (B, K) int64 argmax); with ``relu`` the values are clamped at 0. ``skip_empty=False``
+    computes the all-N tiles too (for measurements: the result is the same).
     """
     if x.dim() != 3 or weight.dim() != 3 or x.shape[1] != weight.shape[1]:
         raise ValueError(
@@ -305,57 +390,46 @@ def conv_max_argmax(
     if n_pos < 1:
         raise ValueError(f"input of length {L} is shorter than the kernel width {width}")
     interpret = x.device.type != "cuda"
-    precision = precision or DEFAULT_PRECISION
-    operand, tl_precision = _operand(precision)
-    cfg = {**FORWARD_CONFIG, **FORWARD_CONFIG_BY_WIDTH.get(width, {})}
-    if precision == "ieee":  # fp32 FMAs, no tensor cores: smaller tiles, no register spills
-        cfg.update(BLOCK_K=64, BLOCK_P=64, num_warps=4)
-    if interpret:
-        cfg.update(BLOCK_K=16, BLOCK_P=32)
-    cfg.update(config or {})
-    r1, r2 = reduction_split(C * width)
+    constants, options = forward_launch(
+        C, width, precision, relu, bias is not None, skip_empty, interpret, config
+    )
     weight = weight.detach().contiguous()
-    has_bias = bias is not None
-    bias_arg = bias.detach().contiguous() if has_bias else weight
+    bias_arg = bias.detach().contiguous() if bias is not None else weight
     out = torch.empty(B, K, device=x.device, dtype=torch.float32)
     argmax = torch.empty(B, K, device=x.device, dtype=torch.int64)
     if B == 0 or K == 0:
         return out, argmax
     x = x.detach()
-    if operand == tl.bfloat16:
+    block_p = constants["BLOCK_P"]
+    if skip_empty:
+        live, empty_at = live_tiles(x, width, block_p)
+    else:
+        live = empty_at = out  # (not read)
+    if constants["OPERAND"] == tl.bfloat16:
         # bf16 input: half the bytes of the (R, BLOCK_P) gathers, no conversion in the loop
         # (one-hot codes are exact in bf16)
         x = x.to(torch.bfloat16)
         if interpret:  # the interpreter truncates fp32 -> bf16; a GPU rounds to nearest even
             weight = weight.to(torch.bfloat16).to(weight.dtype)
-    grid = (B, triton.cdiv(K, cfg["BLOCK_K"]))
+    grid = (B, triton.cdiv(K, constants["BLOCK_K"]))
     _kernel(_conv_max_kernel, x.device)[grid](
         x,
         weight,
         bias_arg,
         out,
         argmax,
+        live,
+        empty_at,
         K,
         L,
         n_pos,
-        n_pos // cfg["BLOCK_P"],
-        triton.cdiv(n_pos, cfg["BLOCK_P"]),
+        n_pos // block_p,
+        triton.cdiv(n_pos, block_p),
         x.stride(0),
         x.stride(1),
         x.stride(2),
-        C=C,
-        WIDTH=width,
-        R1=r1,
-        R2=r2,
-        BLOCK_K=cfg["BLOCK_K"],
-        BLOCK_P=cfg["BLOCK_P"],
-        OPERAND=operand,
-        PRECISION=tl_precision,
-        UPCAST=interpret,
-        HAS_BIAS=has_bias,
-        RELU=relu,
-        num_warps=cfg["num_warps"],
-        num_stages=cfg["num_stages"],
+        **constants,
+        **options,
     )
     return out, argmax
 
@@ -415,6 +489,7 @@ def window_sum(
             BLOCK_K=BACKWARD_BLOCK_K,
             RELU_MASK=out is not None,
             num_warps=4,
+            **LAUNCH_OPTIONS,
         )
     grad_w = gw.sum(0)[:, : C * width].reshape(K, width, C).transpose(1, 2).contiguous()
     return grad_w, gb.sum(0)
@@ -424,8 +499,8 @@ class ConvGlobalMaxTriton(torch.autograd.Function):
     """relu(max over positions of conv1d(x, weight) + bias) with the Triton kernels."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, precision):
-        out, argmax = conv_max_argmax(x, weight, bias, precision, relu=True)
+    def forward(ctx, x, weight, bias, precision, skip_empty):
+        out, argmax = conv_max_argmax(x, weight, bias, precision, relu=True, skip_empty=skip_empty)
         out = out.to(weight.dtype)
         ctx.save_for_backward(x, weight, argmax, out)
         ctx.mark_non_differentiable(argmax)
@@ -433,8 +508,6 @@ class ConvGlobalMaxTriton(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out, _grad_argmax):
-        from .fastconv import grad_input
-
         x, weight, argmax, out = ctx.saved_tensors
         width = weight.shape[-1]
         grad_x = grad_w = grad_b = None
@@ -447,9 +520,9 @@ class ConvGlobalMaxTriton(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             g = grad_out * (out > 0)
             grad_x = grad_input(x, weight, argmax, g)
-        return grad_x, grad_w, grad_b, None
+        return grad_x, grad_w, grad_b, None, None
 
 
-def conv_global_max(x, weight, bias=None, precision: str | None = None):
+def conv_global_max(x, weight, bias=None, precision: str | None = None, skip_empty: bool = True):
     """Fused conv + ReLU + global max with the Triton kernels: ((B, K) values, (B, K) argmax)."""
-    return ConvGlobalMaxTriton.apply(x, weight, bias, precision)
+    return ConvGlobalMaxTriton.apply(x, weight, bias, precision, skip_empty)
