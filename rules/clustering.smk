@@ -33,6 +33,7 @@ rule cluster_kernels:
         "benchmarks/cluster_kernels.tsv"
     conda:
         "../envs/rsat.yaml" if "rsat" in motif_tools() else "../envs/motifs.yaml"
+    threads: TRAIN["threads"]
     resources:
         mem_mb=8000,
     params:

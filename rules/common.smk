@@ -59,6 +59,26 @@ def check_config():
         re.compile(inp["chromosomes"])
     except re.error as err:
         config_error("input.chromosomes", f"not a regular expression ({err})")
+    row_length = 2 * ds["pad_length"] + ds["spacer_length"]
+    if config["model"]["architecture"] == "deepcons":
+        check_kernel_widths(config["model"]["kernels"], row_length)
+    elif config["model"]["architecture"] == "dilated":
+        check_kernel_widths({config["model"]["dilated_width"]: 1}, row_length)
+
+
+def check_kernel_widths(kernels, row_length):
+    """model.kernels: {width: count}, at least one, each width an integer within a row."""
+    if not kernels:
+        config_error(
+            "model.kernels", "give at least one {kernel width: number of kernels}"
+        )
+    for width in kernels:
+        if not re.fullmatch(r"[0-9]+", str(width)) or not 1 <= int(width) <= row_length:
+            config_error(
+                "model.kernels",
+                f"kernel width {width!r} is not a whole number from 1 to the row length "
+                f"({row_length} columns)",
+            )
 
 
 check_config()
@@ -252,7 +272,7 @@ def interpret_inputs(wildcards):
 def interpret_targets():
     targets = ["results/interpret/saliency.tsv", "results/interpret/saliency.html"]
     if config["interpret"]["ism_count"] > 0:
-        targets.append("results/interpret/ism")
+        targets.append("results/interpret/ism/ism.tsv")
     if config["interpret"].get("vcf"):
         targets += ["results/interpret/variants.tsv", "results/interpret/variants.vcf"]
     return targets

@@ -39,8 +39,9 @@ rule compute_ism:
         unpack(interpret_inputs),
         weights="results/train/model.safetensors",
     output:
-        folder=report(
-            directory("results/interpret/ism"),
+        tsv="results/interpret/ism/ism.tsv",
+        heatmaps=report(
+            directory("results/interpret/ism/heatmaps"),
             patterns=["{name}.png"],
             caption="../report/ism.rst",
             category="5. Nucleotide scores",

@@ -23,7 +23,7 @@ rule kernels_to_meme:
         gpu=1 if USE_GPU else 0,
     params:
         device=TRAIN["device"],
-        batch_size=config["interpret"]["batch_size"],
+        batch_size=TRAIN["eval_batch_size"],
         max_sequences=MOTIFS["max_sequences"],
         seed=config["dataset"]["seed"],
     script:

@@ -10,10 +10,13 @@ rule download_input:
         "resources/downloads/{key}/{filename}",
     log:
         "logs/download_input/{key}/{filename}.log",
+    benchmark:
+        "benchmarks/download_input/{key}/{filename}.tsv"
     conda:
         "../envs/dataset.yaml"
     params:
         url=lambda wc: url_of_download(wc.key),
+        label=lambda wc: config_label(wc.key),
     script:
         "../workflow/scripts/download_input.py"
 
@@ -74,6 +77,9 @@ rule normalize_annotation:
         kind="|".join(ANNOTATION_KINDS) or "none",
     conda:
         "../envs/dataset.yaml"
+    resources:
+        # hg19 RepeatMasker: 5.5 M rows, about 0.5 GB per million
+        mem_mb=4000,
     params:
         chromosomes=config["input"]["chromosomes"],
         unknown_chromosomes=config["input"]["unknown_chromosomes"],

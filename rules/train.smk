@@ -52,6 +52,7 @@ rule train_baseline:
         "benchmarks/train_baseline.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: TRAIN["threads"]
     resources:
         # hg19: 1.4 M x 1,364 float32 k-mer counts (7.8 GB) and the solver's work
         mem_mb=12000,
@@ -92,9 +93,11 @@ rule evaluate:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
+        # the test set (0.4 GB for hg19) and its k-mer counts for the baseline
+        mem_mb=8000,
         gpu=1 if USE_GPU else 0,
     params:
         device=TRAIN["device"],
-        batch_size=config["interpret"]["batch_size"],
+        batch_size=TRAIN["eval_batch_size"],
     script:
         "../workflow/scripts/evaluate.py"

@@ -9,12 +9,14 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.cluster import hierarchy
 
 from deepcons import cli
 from deepcons.clustering import (
     Similarity,
+    align_clusters,
     cluster_motifs,
     compare_matrices,
     compare_pair,
@@ -228,6 +230,17 @@ def test_copies_fall_into_their_families(jaspar):
         )
     assert result.n_clusters == len(FAMILIES)
     assert cluster_of(result, "CTCF_orig") != cluster_of(result, "JUND_orig")
+
+
+def test_clusters_found_elsewhere_are_aligned_as_the_built_in_aligns_its_own(jaspar):
+    # (the RSAT path: the membership comes from RSAT, the alignment from align_clusters)
+    rng = np.random.default_rng(8)
+    motifs = [copy for motif in jaspar.values() for copy in family_copies(rng, motif)]
+    result = cluster_motifs(motifs)
+    rows = align_clusters(motifs, result.clusters)
+    assert sorted(rows) == sorted(result.alignment)
+    strands = {kernel: strand for _, kernel, strand, _, _ in rows}
+    assert strands["CTCF_rc"] != strands["CTCF_orig"]
 
 
 def test_identical_motifs_always_share_a_cluster():
@@ -684,6 +697,14 @@ def test_rsat_run_is_converted_end_to_end_with_a_stand_in_program(tmp_path, monk
         "cluster_2": ["k_0", "k_2"],
         "cluster_3": ["k_1"],
     }
+    alignment = pd.read_csv(out / "cluster_alignment.tsv", sep="\t")
+    assert list(alignment.columns) == ["cluster", "kernel", "strand", "offset", "width"]
+    assert alignment.groupby("cluster")["kernel"].apply(sorted).to_dict() == {
+        "cluster_1": ["k_3", "k_4", "k_5"],
+        "cluster_2": ["k_0", "k_2"],
+        "cluster_3": ["k_1"],
+    }
+    assert set(alignment["strand"]) <= {"+", "-"} and (alignment["width"] == 10).all()
     roots = read_meme(out / "cluster_roots.meme").motifs
     # RSAT's cluster_1 (k_0, k_2) is our cluster_2, its cluster_3 (k_3..k_5) our cluster_1.
     assert [r.id for r in roots] == ["cluster_1", "cluster_2"]

@@ -180,3 +180,18 @@ def test_genes_without_strand_are_refused(tmp_path):
     with pytest.raises(InputError, match="expected a strand") as err:
         normalize_annotation(path, "genes", {"chr22": 1000}, tmp_path / "out.bed")
     assert err.value.line == 1 and not (tmp_path / "out.bed").exists()
+
+
+def test_a_gff3_without_the_needed_features_says_which_it_needs(tmp_path):
+    from deepcons.annotations import normalize_annotation
+
+    mature_only = "##gff-version 3\nchr22\t.\tmiRNA\t100\t121\t.\t+\t.\tName=hsa-miR-1\n"
+    path = write(tmp_path / "mirna.gff3", mature_only)
+    with pytest.raises(InputError, match="has no miRNA_primary_transcript features"):
+        normalize_annotation(path, "mirna", {"chr22": 1000}, tmp_path / "out.bed")
+    assert not (tmp_path / "out.bed").exists()
+
+
+def test_unaccepted_format_names_the_config_key_it_was_given_as(tmp_path):
+    with pytest.raises(InputError, match="not accepted for interpret.bed"):
+        read_records(write(tmp_path / "y", GTF), "conserved", label="interpret.bed")

@@ -86,7 +86,8 @@ def test_mutants_change_both_strands():
 
 
 @pytest.mark.parametrize(
-    "length, architecture", [(30, "deepcons"), (40, "deepcons"), (33, "deepsea")]
+    "length, architecture",
+    [(30, "deepcons"), (40, "deepcons"), (33, "deepsea"), (31, "dilated")],
 )
 def test_ism_equals_brute_force(length, architecture):
     torch.manual_seed(0)
@@ -96,10 +97,13 @@ def test_ism_equals_brute_force(length, architecture):
         "deepsea_channels": [4, 4, 4],
         "deepsea_width": 3,
         "deepsea_pool": 2,
+        "dilated_kernels": 6,
+        "dilated_width": 5,
+        "dilated_blocks": 2,
     }
     tiny = build_model(h).double().eval()
     seq = np.random.default_rng(1).integers(0, 4, length).astype(np.uint8)
-    seq[5] = 4  # an N: its three "substitutions" are A, C and G
+    seq[5] = 4  # an N: all four bases are substitutions
     ism = compute_ism(tiny, seq, LAYOUT, batch_size=7)
     ref = logits_of_rows(tiny, encode_rows([seq], LAYOUT))[0]
     for k in range(0, len(ism["position"]), 5):
@@ -113,6 +117,8 @@ def test_ism_equals_brute_force(length, architecture):
             mutant[ism["position"][k]] = ism["alt"][k]
             single = logits_of_rows(tiny, encode_rows([mutant], LAYOUT))[0]
             assert ism["delta_logit"][k] == pytest.approx(single - ref, abs=1e-9)
+    assert len(ism["position"]) == 3 * length + 1  # and 4 at the N
+    assert sorted(ism["alt"][ism["position"] == 5]) == [0, 1, 2, 3]
     matrix = ism_matrix(ism, len(seq))
     known = seq < 4
     assert matrix.shape == (length, 4) and np.all(matrix[np.flatnonzero(known), seq[known]] == 0)
@@ -358,3 +364,27 @@ def test_score_refuses_too_long_sequences(scoring_setup, capsys):
     )
     assert "the model takes at most 40 bp" in capsys.readouterr().err
     assert gzip  # (gzip is used by the bgzipped VCF case)
+
+
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ("chr1\tabc\tx\tA\tC\t.\tPASS\t.", "line 4: POS 'abc' is not a whole number"),
+        ("chr1\t0\tx\tA\tC\t.\tPASS\t.", "line 4: POS must be 1 or more"),
+        ("chr1\t10\tx\tA", "line 4: expected at least 8 tab-separated VCF columns, found 4"),
+    ],
+)
+def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, message):
+    from deepcons.errors import InputError
+    from deepcons.genome import Genome
+    from deepcons.variants import variant_tests
+
+    tmp_path, chrom = scoring_setup
+    good = f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t."
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
+    header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    path = tmp_path / "bad.vcf"
+    path.write_text(header + record + "\n" + good + "\n")
+    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
+        variant_tests(path, genome, 40)
+    assert message in str(err.value) and str(path) in str(err.value)

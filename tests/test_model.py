@@ -21,13 +21,14 @@ def test_paper_configuration_has_2_3_million_parameters():
     assert model.kernel_ids()[:2] == ["k10_0", "k10_1"] and model.kernel_ids()[-1] == "k20_499"
 
 
-@pytest.mark.parametrize("architecture", ["deepcons", "deepsea"])
+@pytest.mark.parametrize("architecture", ["deepcons", "deepsea", "dilated"])
 def test_output_shapes(architecture):
     h = {
         "architecture": architecture,
         "kernels": {6: 8, 12: 4},
         "hidden": 16,
         "deepsea_channels": [8, 12, 16],
+        "dilated_kernels": 8,
         "input_length": 300,
     }
     model = build_model(h)
@@ -149,3 +150,28 @@ def test_fast_and_plain_models_agree():
     out_plain.sum().backward()
     for (name, p_fast), p_plain in zip(fast.named_parameters(), plain.parameters(), strict=True):
         assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5), name
+
+
+def test_dilated_tower_sizes_receptive_field_and_residual_switch():
+    h = {"architecture": "dilated", "dilated_kernels": 16, "dilated_width": 9, "hidden": 8}
+    model = build_model({**h, "dilated_blocks": 4})
+    # motif layer 16x4x9+16, four 16x16x3+16 blocks, dense 16x8+8 and 8x1+1
+    assert count_parameters(model) == 592 + 4 * 784 + 136 + 9
+    assert [b.conv.dilation[0] for b in model.tower] == [2, 4, 8, 16]
+    assert model.receptive_field() == 9 + 2 * (2 + 4 + 8 + 16)
+    assert model.kernel_ids()[:2] == ["k9_0", "k9_1"]
+
+    # the residual switch changes the function of the same weights
+    torch.manual_seed(0)
+    residual = build_model({**h, "dilated_blocks": 2, "dropout_conv": 0, "dropout_hidden": 0})
+    plain = build_model({**h, "dilated_blocks": 2, "dilated_residual": False})
+    plain.load_state_dict(residual.state_dict())
+    codes = torch.randint(0, 4, (3, 120), dtype=torch.uint8)
+    residual.eval()
+    plain.eval()
+    assert not torch.allclose(residual(codes), plain(codes))
+    # without any block it is the motif layer, global max and the head
+    flat = build_model({**h, "dilated_blocks": 0}).eval()
+    x = one_hot(codes)
+    expected = flat.head(F.relu(flat.convs[0](x)).amax(2)).squeeze(-1)
+    assert torch.allclose(flat(codes), expected)

@@ -32,6 +32,30 @@ def test_round_trip(saved):
     assert info["hparams"]["kernels"] == {"10": 4, "20": 2}
 
 
+@pytest.mark.parametrize(
+    "hparams",
+    [
+        {
+            "architecture": "deepsea",
+            "deepsea_channels": [4, 4, 4],
+            "deepsea_width": 3,
+            "deepsea_pool": 2,
+        },
+        {"architecture": "dilated", "dilated_kernels": 4, "dilated_blocks": 2},
+    ],
+    ids=["deepsea", "dilated"],
+)
+def test_every_architecture_round_trips(tmp_path, hparams):
+    torch.manual_seed(0)
+    hparams = {**HPARAMS, **hparams}
+    model = build_model(hparams).eval()
+    save_model(model, hparams, tmp_path / "model.safetensors")
+    loaded, info = load_model(tmp_path)
+    codes = torch.randint(0, 5, (3, 100), dtype=torch.uint8)
+    assert torch.equal(loaded(codes), model(codes))
+    assert info["hparams"]["architecture"] == hparams["architecture"]
+
+
 def test_tampered_weights_are_refused(saved):
     directory, _ = saved
     path = directory / "model.safetensors"

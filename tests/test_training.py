@@ -37,6 +37,32 @@ def test_tiny_model_learns_a_planted_motif(planted, tmp_path):
     assert min(r["valid_loss"] for r in state.history) == pytest.approx(state.best_loss, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    "architecture",
+    [
+        {"architecture": "dilated", "dilated_kernels": 16, "dilated_width": 8, "dilated_blocks": 3},
+        {
+            "architecture": "deepsea",
+            "deepsea_channels": [16, 16, 16],
+            "deepsea_width": 5,
+            "deepsea_pool": 2,
+            "input_length": 164,
+        },
+    ],
+    ids=["dilated", "deepsea"],
+)
+def test_deeper_architectures_learn_the_planted_motif(planted, tmp_path, architecture):
+    train_data, valid_data, test_data = planted
+    torch.manual_seed(0)
+    model = build_model({**SMALL, **architecture})
+    settings = TrainSettings(
+        batch_size=32, max_epochs=15, patience=5, learning_rate=0.05, seed=0, device="cpu"
+    )
+    train(model, train_data, valid_data, settings, Checkpoint(tmp_path), "k")
+    logits = predict_logits(model, test_data[0]).numpy()
+    assert roc_auc(test_data[1], logits) > 0.9
+
+
 def test_early_stopping_counts_epochs_without_improvement(planted, tmp_path):
     train_data, valid_data, _ = planted
     torch.manual_seed(0)

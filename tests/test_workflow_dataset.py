@@ -149,8 +149,12 @@ def test_empty_conserved_set(tmp_path):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"dataset": {"flank": -1}}, "flank"),
-        ({"train": {"device": "tpu"}}, "device"),
+        ({"dataset": {"flank": -1}}, "-1 is less than the minimum of 0"),
+        ({"train": {"device": "tpu"}}, "'tpu' is not one of ['auto', 'cpu', 'cuda']"),
+        ({"model": {"kernels": {}}}, "config model.kernels: give at least one"),
+        ({"model": {"kernels": {"abc": 5}}}, "kernel width 'abc' is not a whole number"),
+        ({"model": {"kernels": {0: 5}}}, "kernel width 0 is not a whole number from 1"),
+        ({"model": {"kernels": {3000: 5}}}, "to the row length (2020 columns)"),
         (
             {"dataset": {"max_length": 2000}},
             "config dataset.max_length: 2000 exceeds dataset.pad_length",
@@ -180,6 +184,13 @@ def test_dry_run_lists_the_dag(tmp_path):
         "encode_dataset",
     ):
         assert rule in result.stdout
+
+
+def test_single_outputs_can_be_asked_for_by_path(tmp_path):
+    targets = ["results/interpret/ism/ism.tsv", "results/motifs/kernels.meme"]
+    result = run_snakemake(tmp_path, *targets, extra=["-n"])
+    for rule in ("compute_ism", "kernels_to_meme", "train_cnn"):
+        assert f"rule {rule}:" in result.stdout
 
 
 def test_any_configured_path_may_be_a_url(tmp_path):

@@ -1,10 +1,16 @@
 """The whole workflow on a synthetic genome with known biology planted (tests/synthetic_genome.py):
 the kernels must find the planted motifs, their positions around genes and their strands."""
 
+import shutil
+
 import pandas as pd
 import pysam
 import pytest
+import yaml
+from stand_ins import write_stand_ins
 
+from deepcons.clustering import read_cluster_table
+from deepcons.meme_io import read_meme
 from deepcons.motif_matches import read_tomtom
 from deepcons.positional import read_centrimo_tsv
 
@@ -99,7 +105,10 @@ def test_variants_and_interpretation_outputs(run):
         len(s.split(",")) == len(q)
         for s, q in zip(saliency["scores"], saliency["sequence"], strict=True)
     )
-    assert len(list((workdir / "results/interpret/ism").glob("seq*.png"))) == 2
+    assert len(list((workdir / "results/interpret/ism/heatmaps").glob("seq*.png"))) == 2
+    ism = pd.read_csv(workdir / "results/interpret/ism/ism.tsv", sep="\t")
+    assert list(ism.columns) == ["id", "position", "ref", "alt", "delta_logit", "delta_prob"]
+    assert ism["id"].nunique() == 2 and (ism["ref"] != ism["alt"]).all()
 
 
 def test_every_kernel_is_in_one_cluster(run):
@@ -151,3 +160,40 @@ def test_report_has_every_figure_and_table(run, name):
             "6. Clustering",
         ):
             assert category in text
+
+
+def test_meme_suite_and_rsat_programs_are_run_and_read(run, tmp_path):
+    """motif_tools: [meme, rsat], with stand-in programs on PATH (tests/stand_ins.py): the rules
+    call tomtom, centrimo and matrix-clustering with their own arguments and read their files."""
+    workdir, _ = run
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["motif_tools"] = ["meme", "rsat"]
+    calls = write_stand_ins(tmp_path / "bin")
+    anchors = [p.parent.name for p in (workdir / "results/positional").glob("*/centrimo.tsv")]
+    rules = ["tomtom_known_motifs", "cluster_kernels", *(f"centrimo_{a}" for a in anchors)]
+    run_snakemake(copy, "all", config=config, extra=["--forcerun", *rules], path_first=calls.parent)
+
+    called = calls.read_text().splitlines()
+    assert sum(c.startswith("tomtom -no-ssc") for c in called) == 1
+    assert sum(c.startswith("centrimo --verbosity 1") for c in called) == len(anchors) >= 2
+    assert sum(c.startswith("matrix-clustering") for c in called) == 1
+    # tomtom and centrimo are deepcons' own here, so the tables equal the built-in run's
+    for table, reader in (
+        ("motifs/tomtom.tsv", read_tomtom),
+        ("positional/tes/centrimo.tsv", read_centrimo_tsv),
+    ):
+        pd.testing.assert_frame_equal(
+            reader(copy / "results" / table), reader(workdir / "results" / table)
+        )
+    # the stand-in matrix-clustering pairs the kernels in input order
+    kernels = [m.id for m in read_meme(copy / "results/motifs/kernels.meme").motifs]
+    clusters = read_cluster_table(copy / "results/clustering/clusters.tsv")
+    assert sorted(map(sorted, clusters.values())) == sorted(
+        sorted(kernels[i : i + 2]) for i in range(0, len(kernels), 2)
+    )
+    alignment = pd.read_csv(copy / "results/clustering/cluster_alignment.tsv", sep="\t")
+    assert sorted(alignment["kernel"]) == sorted(kernels)
+    roots = read_meme(copy / "results/clustering/cluster_roots.meme").motifs
+    assert sorted(r.id for r in roots) == sorted(clusters)

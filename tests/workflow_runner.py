@@ -28,9 +28,17 @@ def demo_config(**overrides) -> dict:
 
 
 def run_snakemake(
-    workdir: Path, *targets: str, config: dict | None = None, extra=(), check=True, timeout=900
+    workdir: Path,
+    *targets: str,
+    config: dict | None = None,
+    extra=(),
+    check=True,
+    timeout=900,
+    path_first: Path | None = None,
 ):
-    """``snakemake -s REPO/Snakefile -d workdir [--configfile workdir/config.yaml] targets``."""
+    """``snakemake -s REPO/Snakefile -d workdir [--configfile workdir/config.yaml] targets``.
+
+    ``path_first``: a folder put first on PATH (stand-in programs)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -50,6 +58,8 @@ def run_snakemake(
     cmd += list(extra)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if path_first is not None:
+        env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
         cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
     )

@@ -66,9 +66,10 @@ def run_meme(smk, outdir: Path) -> None:
 
 
 def write_central_sites(result, names: list[str], path, top: int) -> None:
+    """The windows in each top kernel's best central region (none when ``result`` is None)."""
     with atomic_open(path) as out:
         out.write("kernel\trank\tevalue\tbin_location\tbin_width\twindow\tplus\tminus\toffset\n")
-        for rank, motif in enumerate(result.motifs[:top], 1):
+        for rank, motif in enumerate(result.motifs[:top] if result is not None else [], 1):
             members = result.sequences_in_window(motif.motif_index)
             evalue = format_log_value(motif.log_evalue(result.n_motifs))
             w = motif.best
@@ -100,7 +101,8 @@ def main(smk):
         # the central sites of MEME's top kernels, from the built-in scan with the same options
         ranked = read_centrimo_tsv(outdir / "centrimo.tsv")["motif_id"].head(p.top_kernels)
         by_id = {k.id: k for k in kernels}
-        result = run_centrimo(sequences, [by_id[i] for i in ranked], **options)
+        top = [by_id[i] for i in ranked]
+        result = run_centrimo(sequences, top, **options) if top else None  # none reported
     else:
         result = run_centrimo(sequences, kernels, **options)
         command = [*meme_arguments(p), smk.input.fasta, smk.input.kernels]

@@ -27,12 +27,12 @@ def run_rsat(smk, thresholds) -> None:
             ("clusters.tsv", smk.output.clusters),
             ("tree.newick", smk.output.newick),
             ("cluster_roots.meme", smk.output.roots),
+            ("cluster_alignment.tsv", smk.output.alignment),
         ):
             if not (Path(scratch) / name).exists():
                 raise InputError(f"RSAT matrix-clustering wrote no {name}", scratch)
             atomic_write_text(output, (Path(scratch) / name).read_text())
     log.info("RSAT matrix-clustering: %d clusters", len(clusters))
-    atomic_write_text(smk.output.alignment, "cluster\tkernel\tstrand\toffset\twidth\n")
 
 
 def main(smk):
@@ -54,8 +54,9 @@ def main(smk):
         write_clusters(
             result, smk.output.clusters, smk.output.newick, smk.output.roots, smk.output.alignment
         )
-    # the figures show the built-in similarity and clustering (with RSAT too: RSAT's own
-    # figures stay with its files)
+    # the figures show the built-in similarity and clustering, with RSAT too
+    if p.engine == "rsat":
+        log.info("the heatmap and root logos show the built-in clustering")
     plot_similarity_heatmap(result, similarity, [smk.output.heatmap_png, smk.output.heatmap_pdf])
     plot_root_logos(result, [smk.output.logos_png, smk.output.logos_pdf], top=p.top_logos)
 

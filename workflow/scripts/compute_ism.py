@@ -1,7 +1,7 @@
 """Rule compute_ism: every single-base substitution of a few sequences, a TSV and heatmaps.
 
-Writes into its output folder ism.tsv (id position ref alt delta_logit delta_prob) and one
-heatmap per sequence, seq<N>.png.
+Writes ism.tsv (id position ref alt delta_logit delta_prob) and, into the heatmaps folder, one
+heatmap per sequence, seq<N>_<name>.png.
 """
 
 import re
@@ -26,9 +26,9 @@ def main(smk):
     model, info = load_model(smk.input.weights, device=device)
     layout = model_layout(info)
     names, seqs, _ = interpret_sequences(smk, layout, smk.params.n_sequences)
-    outdir = Path(smk.output.folder)
+    outdir = Path(smk.output.heatmaps)
     outdir.mkdir(parents=True, exist_ok=True)
-    with atomic_open(outdir / "ism.tsv") as out:
+    with atomic_open(smk.output.tsv) as out:
         out.write("id\tposition\tref\talt\tdelta_logit\tdelta_prob\n")
         for i, (name, seq) in enumerate(zip(names, seqs, strict=True), 1):
             ism = compute_ism(model, seq, layout, smk.params.batch_size, device)

@@ -9,7 +9,7 @@ def main(smk):
     try:
         download(smk.params.url, smk.output[0])
     except DownloadError as err:
-        raise InputError(str(err), f"config input.{smk.wildcards.key}") from None
+        raise InputError(str(err), f"config {smk.params.label}") from None
 
 
 run_rule(main, snakemake)

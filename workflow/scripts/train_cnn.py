@@ -30,6 +30,7 @@ def main(smk):
     t = smk.params.train
     settings = TrainSettings(
         batch_size=t["batch_size"],
+        eval_batch_size=t["eval_batch_size"],
         max_epochs=t["max_epochs"],
         patience=t["patience"],
         learning_rate=t["learning_rate"],

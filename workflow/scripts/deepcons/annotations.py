@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from .atomic import atomic_open
 from .errors import InputError
-from .formats import Record, read_records
+from .formats import Record, read_records, what_records_are
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def normalize_annotation(
     if not kept:
         raise InputError(
             f"no {kind} records left on the selected chromosomes "
-            f"({dict(counts) or 'the file has no data rows'})",
+            f"({dict(counts) or 'the file has no ' + what_records_are(fmt, kind)})",
             source,
         )
     if out_bed is not None:

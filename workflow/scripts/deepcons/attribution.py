@@ -6,9 +6,9 @@ forward column ``i`` and, complemented, at its mirror ``reverse_start + L - 1 - 
 reverse-complement half; a base's score is the sum of its two clipped columns, so it counts
 what the base contributes through either strand.
 
-In-silico mutagenesis: every base changed to each of the three others (on both strands of
-the encoded row), the change in logit and in probability, all 3L variants of a sequence
-batched through the model.
+In-silico mutagenesis: every base changed to each of the three others, an N to each of the
+four bases (on both strands of the encoded row), the change in logit and in probability, all
+variants of a sequence batched through the model.
 """
 
 from __future__ import annotations
@@ -58,24 +58,21 @@ def compute_saliency(
 
 
 def mutant_rows(sequence: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The encoded reference row and its 3L single-base mutants.
+    """The encoded reference row and its single-base mutants: the three other bases at a
+    base, all four at an N (3L of them without N).
 
     Returns
     -------
-    rows : (1 + 3L, width) uint8, the reference first.
-    position, alt : (3L,) base position and new code of each mutant.
+    rows : (1 + M, width) uint8, the reference first.
+    position, alt : (M,) base position and new code of each mutant.
     """
     length = len(sequence)
     reference = encode_rows([sequence], layout)[0]
-    position = np.repeat(np.arange(length), 3)
-    # the three codes other than the reference base (N gets A, C, G)
-    alt = (
-        np.array([[c for c in range(4) if c != ref][:3] for ref in np.minimum(sequence, 4)])
-        .reshape(-1)
-        .astype(np.uint8)
-    )
-    rows = np.repeat(reference[None], 1 + 3 * length, axis=0)
-    index = np.arange(1, 1 + 3 * length)
+    alts = [[c for c in range(4) if c != ref] for ref in np.minimum(sequence, 4)]
+    position = np.repeat(np.arange(length), [len(a) for a in alts])
+    alt = np.concatenate(alts).astype(np.uint8) if length else np.zeros(0, np.uint8)
+    rows = np.repeat(reference[None], 1 + len(alt), axis=0)
+    index = np.arange(1, 1 + len(alt))
     rows[index, position] = alt
     rows[index, layout.reverse_start + length - 1 - position] = COMPLEMENT_CODE[alt]
     return rows, position, alt
@@ -182,7 +179,8 @@ def compute_ism(
     Returns
     -------
     dict with ``position``, ``ref`` (codes), ``alt`` (codes), ``delta_logit`` and
-    ``delta_prob`` (3L,) arrays, and ``ref_logit``, ``ref_prob`` floats.
+    ``delta_prob`` arrays (one entry per mutant of :func:`mutant_rows`), and ``ref_logit``,
+    ``ref_prob`` floats.
     """
     from .model import DeepConsCNN
 

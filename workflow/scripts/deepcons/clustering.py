@@ -834,6 +834,31 @@ def read_cluster_table(path: str | os.PathLike) -> dict[str, list[str]]:
     return clusters
 
 
+def align_clusters(
+    motifs: Sequence,
+    clusters: Mapping[str, Sequence[str]],
+    min_width: int = 5,
+    linkage: str = "average",
+    tree_metric: str = "Ncor",
+) -> list[tuple[str, str, str, int, int]]:
+    """Align the members of clusters found elsewhere (RSAT), as :func:`cluster_motifs` aligns
+    its own: progressively along the members' tree, onto the root built from them.
+
+    Returns ``(cluster, motif id, strand, offset, width)`` rows, as
+    :attr:`ClusteringResult.alignment`.
+    """
+    by_id = {m.id: m for m in motifs}
+    rows = []
+    for name, members in clusters.items():
+        group = [by_id[i] for i in members]
+        # no thresholds: every node of the members' tree is accepted, one cluster
+        result = cluster_motifs(
+            group, thresholds={}, linkage=linkage, tree_metric=tree_metric, min_width=min_width
+        )
+        rows.extend((name, *row[1:]) for row in result.alignment)
+    return rows
+
+
 def _write_alignment(rows: Sequence[tuple], path: str | os.PathLike) -> None:
     with atomic_open(path) as handle:
         handle.write("cluster\tkernel\tstrand\toffset\twidth\n")
@@ -1059,9 +1084,10 @@ def run_rsat_matrix_clustering(
     """Run RSAT matrix-clustering and convert its results to this module's outputs.
 
     Writes, in ``outdir``: ``clusters.tsv`` (``cluster kernel``), ``cluster_roots.meme``
-    (from RSAT's ``PREFIX_cluster_root_motifs.tf`` when it wrote one) and ``tree.newick``
-    (RSAT's tree, leaves renamed to the input ids, when it wrote one). RSAT's own files stay
-    under ``outdir/rsat/``.
+    (from RSAT's ``PREFIX_cluster_root_motifs.tf`` when it wrote one), ``tree.newick``
+    (RSAT's tree, leaves renamed to the input ids, when it wrote one) and
+    ``cluster_alignment.tsv`` (RSAT's clusters aligned by :func:`align_clusters`). RSAT's own
+    files stay under ``outdir/rsat/``.
 
     Raises
     ------
@@ -1097,6 +1123,8 @@ def run_rsat_matrix_clustering(
         raise InputError(f"RSAT matrix-clustering wrote no {clusters_tab}")
     clusters = read_rsat_clusters(clusters_tab, ids, title)
     write_cluster_table(clusters, outdir / "clusters.tsv")
+    alignment = align_clusters(motifs, clusters, min_width, linkage, tree_metric)
+    _write_alignment(alignment, outdir / "cluster_alignment.tsv")
     roots_tf = Path(f"{prefix}_cluster_root_motifs.tf")
     if roots_tf.exists():
         roots = _rsat_roots(roots_tf, clusters_tab, clusters, ids, title)
@@ -1176,9 +1204,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine",
-        choices=("python", "rsat"),
-        default="python",
-        help="built-in implementation, or RSAT's matrix-clustering (must be on PATH)",
+        choices=("builtin", "rsat"),
+        default="builtin",
+        help="builtin (as motif_tools: builtin), or RSAT's matrix-clustering (on PATH)",
     )
     parser.add_argument(
         "--plots",

@@ -322,8 +322,21 @@ def _parse_gff(
         yield Record(chrom, start, end, name, "0", strand, lineno)
 
 
+def _gff_features(kind: str) -> tuple[str, ...]:
+    return ("miRNA_primary_transcript",) if kind == "mirna" else ("mRNA", "transcript")
+
+
+def what_records_are(fmt: str, kind: str) -> str:
+    """What a record of ``kind`` is in a file of format ``fmt`` (for messages)."""
+    if fmt == "gff3":
+        return " or ".join(_gff_features(kind)) + " features"
+    if fmt == "gtf":
+        return "lines with a transcript_id"
+    return "data rows"
+
+
 def read_records(
-    path: str | os.PathLike, kind: str, cds: list | None = None
+    path: str | os.PathLike, kind: str, cds: list | None = None, label: str | None = None
 ) -> tuple[str, Iterator[Record]]:
     """Recognise the format of ``path`` and return it with an iterator over its records.
 
@@ -333,11 +346,12 @@ def read_records(
         which features are records (hairpins for ``mirna``, mRNAs/transcripts for ``genes``).
     cds : a list that receives the coding parts of the records (BED12 thick, genePred CDS,
         GTF/GFF3 CDS lines), when given.
+    label : the config key the file was given as, for messages (default ``input.<kind>``).
     """
     fmt = detect_format(path)
     if fmt not in ACCEPTED[kind]:
         raise InputError(
-            f"recognised as {fmt}, which is not accepted for input.{kind} "
+            f"recognised as {fmt}, which is not accepted for {label or 'input.' + kind} "
             f"(accepted: {', '.join(ACCEPTED[kind])})",
             path,
         )
@@ -351,6 +365,5 @@ def read_records(
     elif fmt == "genepred":
         records = _parse_genepred(rows, path, cds)
     else:
-        features = ("miRNA_primary_transcript",) if kind == "mirna" else ("mRNA", "transcript")
-        records = _parse_gff(rows, path, fmt == "gtf", features, cds)
+        records = _parse_gff(rows, path, fmt == "gtf", _gff_features(kind), cds)
     return fmt, records

@@ -27,8 +27,10 @@ def setup_logging(log_path: str | os.PathLike | None = None, level: int = loggin
 def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None:
     """Run a rule script's ``main(snakemake)`` with logging to the rule's log file.
 
-    Bad input ends the job with one line naming the file and line, not a traceback.
-    ``cleanup`` (e.g. ``pybedtools.cleanup``) runs afterwards, also after a failure.
+    Bad input ends the job with one line naming the file and line, not a traceback; any other
+    error's traceback goes to the log file too (where ``--show-failed-logs`` and a cluster's
+    job log look), not only to standard error. ``cleanup`` (e.g. ``pybedtools.cleanup``) runs
+    afterwards, also after a failure.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_path)
@@ -38,6 +40,9 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
         main(snakemake)
     except InputError as err:
         log.error("%s", err)
+        sys.exit(1)
+    except Exception:
+        log.exception("rule %s failed", snakemake.rule)
         sys.exit(1)
     finally:
         if cleanup is not None:
@@ -73,3 +78,6 @@ class Progress:
 
     def finish(self) -> None:
         self.logger.info("%s", self.message())
+
+    def close(self) -> None:
+        """Nothing to release (as tqdm's ``close``): a loop can take either."""

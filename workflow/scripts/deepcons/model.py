@@ -33,8 +33,28 @@ def default_hparams() -> dict:
         "deepsea_channels": [320, 480, 960],
         "deepsea_width": 8,
         "deepsea_pool": 4,
+        "dilated_kernels": 256,
+        "dilated_width": 15,
+        "dilated_blocks": 5,
+        "dilated_residual": True,
         "input_length": 2020,
     }
+
+
+def pooled_head(features: int, hidden: int, dropout_conv: float, dropout_hidden: float):
+    """Pooled features -> dropout -> dense -> ReLU -> dropout -> logit."""
+    return nn.Sequential(
+        nn.Dropout(dropout_conv),
+        nn.Linear(features, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout_hidden),
+        nn.Linear(hidden, 1),
+    )
+
+
+def first_layer_ids(conv: nn.Conv1d) -> list[str]:
+    """Kernel identifiers of a single first layer: k<width>_<index>."""
+    return [f"k{conv.kernel_size[0]}_{i}" for i in range(conv.out_channels)]
 
 
 class DeepConsCNN(nn.Module):
@@ -61,13 +81,7 @@ class DeepConsCNN(nn.Module):
         )
         self.fast = fast
         n_kernels = sum(self.counts)
-        self.head = nn.Sequential(
-            nn.Dropout(dropout_conv),
-            nn.Linear(n_kernels, hidden),
-            nn.ReLU(),
-            nn.Dropout(dropout_hidden),
-            nn.Linear(hidden, 1),
-        )
+        self.head = pooled_head(n_kernels, hidden, dropout_conv, dropout_hidden)
 
     def kernel_ids(self) -> list[str]:
         return [
@@ -122,14 +136,74 @@ class DeepSEALike(nn.Module):
         self.head = nn.Sequential(
             nn.Flatten(), nn.Linear(c_in * length, hidden), nn.ReLU(), nn.Linear(hidden, 1)
         )
-        self.convs = nn.ModuleList([layers[0]])  # the first layer's kernels read the sequence
+
+    @property
+    def convs(self) -> list[nn.Conv1d]:
+        """The first layer, whose kernels read the sequence (a view: its weights are saved
+        once, under ``features``)."""
+        return [self.features[0]]
 
     def kernel_ids(self) -> list[str]:
-        conv = self.convs[0]
-        return [f"k{conv.kernel_size[0]}_{i}" for i in range(conv.out_channels)]
+        return first_layer_ids(self.convs[0])
 
     def forward_one_hot(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(-1)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.forward_one_hot(one_hot(codes, self.convs[0].weight.dtype))
+
+
+class DilatedBlock(nn.Module):
+    """ReLU -> dilated conv (width 3, same length) -> dropout; added to its input if residual."""
+
+    def __init__(self, channels: int, dilation: int, dropout: float, residual: bool):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, dilation=dilation, padding=dilation)
+        self.dropout = nn.Dropout(dropout)
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.dropout(self.conv(torch.relu(x)))
+        return x + out if self.residual else out
+
+
+class DilatedCNN(nn.Module):
+    """A motif layer, then a tower of dilated convolutions (dilation 2, 4, 8...: the receptive
+    field doubles with each block and spans the row after about log2(L / width) blocks),
+    optionally residual (after Basenji, 2018), then global max -> dense -> logit.
+
+    The first layer's kernels read the sequence, as the DeepCons kernels do, and go through
+    the same motif analyses.
+    """
+
+    def __init__(
+        self,
+        kernels: int,
+        width: int,
+        blocks: int,
+        residual: bool,
+        hidden: int,
+        dropout_conv: float,
+        dropout_hidden: float,
+    ):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv1d(4, kernels, width)])
+        self.tower = nn.Sequential(
+            *(DilatedBlock(kernels, 2 ** (i + 1), dropout_conv, residual) for i in range(blocks))
+        )
+        self.head = pooled_head(kernels, hidden, dropout_conv, dropout_hidden)
+
+    def receptive_field(self) -> int:
+        """Columns of the input that one position after the tower sees."""
+        width = self.convs[0].kernel_size[0]
+        return width + sum(2 * block.conv.dilation[0] for block in self.tower)
+
+    def kernel_ids(self) -> list[str]:
+        return first_layer_ids(self.convs[0])
+
+    def forward_one_hot(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.tower(torch.relu(self.convs[0](x)))
+        return self.head(torch.relu(features).amax(dim=2)).squeeze(-1)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         return self.forward_one_hot(one_hot(codes, self.convs[0].weight.dtype))
@@ -151,6 +225,16 @@ def build_model(hparams: dict, fast: bool = True) -> nn.Module:
             h["dropout_conv"],
             h["dropout_hidden"],
             h["input_length"],
+        )
+    if h["architecture"] == "dilated":
+        return DilatedCNN(
+            h["dilated_kernels"],
+            h["dilated_width"],
+            h["dilated_blocks"],
+            h["dilated_residual"],
+            h["hidden"],
+            h["dropout_conv"],
+            h["dropout_hidden"],
         )
     raise ValueError(f"unknown architecture {h['architecture']!r}")
 

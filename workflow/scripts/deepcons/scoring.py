@@ -44,7 +44,7 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
     from .genome import Genome
 
     with Genome(genome_path) as genome:
-        _, records = read_records(bed, "conserved")
+        _, records = read_records(bed, "conserved", label="interpret.bed")
         records = check_records(records, bed, genome.sizes)
         names, seqs = [], []
         for r in records:

@@ -87,6 +87,9 @@ def variant_tests(
         try:
             for i, rec in enumerate(vcf):
                 n_records += 1
+                if rec.pos < 1:
+                    line, _ = _data_line(vcf_path, i)
+                    raise InputError("POS must be 1 or more", vcf_path, line)
                 alts = rec.alts or (None,)
                 for j, alt in enumerate(alts):
                     test = Test(i, j, rec.chrom, rec.pos, rec.id or ".", rec.ref, alt or ".")
@@ -99,10 +102,38 @@ def variant_tests(
                     if reason is not None:
                         test.status = reason
         except (OSError, ValueError) as err:
-            raise InputError(
-                f"cannot be read as VCF after record {n_records} ({err})", vcf_path
-            ) from None
+            line, text = _data_line(vcf_path, n_records)
+            raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
     return tests, n_records
+
+
+def _data_line(path, index: int) -> tuple[int | None, str | None]:
+    """Line number and text of the ``index``-th (from 0) record line of a plain or bgzipped VCF."""
+    import gzip
+
+    with open(path, "rb") as raw:
+        opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
+    seen = 0
+    with opener(path, "rt", errors="replace") as lines:
+        for number, text in enumerate(lines, 1):
+            if text.startswith("#"):
+                continue
+            if seen == index:
+                return number, text
+            seen += 1
+    return None, None
+
+
+def _why_not_vcf(text: str | None, err: Exception) -> str:
+    """What is wrong with a VCF record line that pysam could not read."""
+    if text is None:
+        return f"cannot be read as VCF ({err}; the file may be truncated)"
+    fields = text.rstrip("\n").split("\t")
+    if len(fields) < 8:
+        return f"expected at least 8 tab-separated VCF columns, found {len(fields)}"
+    if not fields[1].isdigit():
+        return f"POS {fields[1]!r} is not a whole number"
+    return f"cannot be read as VCF ({err})"
 
 
 def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> str | None:
