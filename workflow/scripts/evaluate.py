@@ -11,7 +11,7 @@ from deepcons.dataset import load_split
 from deepcons.devices import resolve_device
 from deepcons.evaluation import metrics, roc_curve, sigmoid
 from deepcons.figures_train import plot_roc
-from deepcons.logs import run_rule
+from deepcons.logs import Progress, run_rule
 from deepcons.model import predict_logits
 from deepcons.modelio import load_model
 
@@ -27,12 +27,12 @@ def main(smk):
     rows, curves, predictions = [], {}, None
     for split in ("valid", "test"):
         codes, labels = load_split(directory, split)
-        scores = {
-            "cnn": predict_logits(
-                model, codes, batch_size=smk.params.batch_size, device=device
-            ).numpy(),
-            "logreg": baseline_logits(baseline, codes),
-        }
+        progress = Progress(f"{split} sequences scored", len(codes))
+        cnn = predict_logits(
+            model, codes, batch_size=smk.params.batch_size, device=device, progress=progress
+        )
+        progress.finish()
+        scores = {"cnn": cnn.numpy(), "logreg": baseline_logits(baseline, codes)}
         for name, logits in scores.items():
             rows.append({"model": name, "split": split, **metrics(labels, logits)})
             if split == "test":
