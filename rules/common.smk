@@ -63,19 +63,18 @@ def check_config():
     if config["model"]["architecture"] == "deepcons":
         check_kernel_widths(config["model"]["kernels"], row_length)
     elif config["model"]["architecture"] == "dilated":
-        check_kernel_widths({config["model"]["dilated_width"]: 1}, row_length)
+        widths = {config["model"]["dilated_width"]: 1}
+        check_kernel_widths(widths, row_length, "model.dilated_width")
 
 
-def check_kernel_widths(kernels, row_length):
-    """model.kernels: {width: count}, at least one, each width an integer within a row."""
+def check_kernel_widths(kernels, row_length, key="model.kernels"):
+    """{width: count}: at least one, each width an integer within a row."""
     if not kernels:
-        config_error(
-            "model.kernels", "give at least one {kernel width: number of kernels}"
-        )
+        config_error(key, "give at least one {kernel width: number of kernels}")
     for width in kernels:
         if not re.fullmatch(r"[0-9]+", str(width)) or not 1 <= int(width) <= row_length:
             config_error(
-                "model.kernels",
+                key,
                 f"kernel width {width!r} is not a whole number from 1 to the row length "
                 f"({row_length} columns)",
             )

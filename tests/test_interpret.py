@@ -387,4 +387,5 @@ def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, mes
     path.write_text(header + record + "\n" + good + "\n")
     with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
         variant_tests(path, genome, 40)
-    assert message in str(err.value) and str(path) in str(err.value)
+    assert err.value.line == 4
+    assert str(err.value) == f"{path}, {message}"

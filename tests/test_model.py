@@ -94,7 +94,7 @@ def test_fused_layer_skips_padding_without_changing_the_result(block, lengths):
     assert empty_windows(x, 10)[:, 50:141].all() == (max(lengths) < 150)
     conv = F.conv1d(x.detach(), weight.detach())
     values, argmax = conv_max_argmax(x.detach(), weight.detach(), None, block)
-    assert torch.equal(values, conv.amax(2))
+    assert torch.allclose(values, conv.amax(2), rtol=0, atol=1e-12)  # (summation order)
     assert torch.equal(argmax, conv.argmax(2))  # the first maximum, as torch gives it
     # negative kernels peak at the first all-N window (a row without one has none)
     first_empty = torch.tensor([20 if row == 3 else n for row, n in enumerate(lengths)])
@@ -175,3 +175,16 @@ def test_dilated_tower_sizes_receptive_field_and_residual_switch():
     x = one_hot(codes)
     expected = flat.head(F.relu(flat.convs[0](x)).amax(2)).squeeze(-1)
     assert torch.allclose(flat(codes), expected)
+
+
+def test_non_finite_kernels_give_nan_as_conv1d_does():
+    codes = torch.full((2, 40), 4, dtype=torch.uint8)
+    codes[0, :10] = torch.tensor([0, 1, 2, 3] * 2 + [0, 1], dtype=torch.uint8)
+    x = one_hot(codes).double()
+    weight = torch.randn(3, 4, 5, dtype=torch.double)
+    weight[1, 2, 0] = float("nan")
+    weight[2, 0, 0] = float("inf")
+    values, _ = conv_max_argmax(x, weight, None, 8)
+    reference = F.conv1d(x, weight).amax(2)
+    assert torch.equal(values.isnan(), reference.isnan()) and values[:, 1:].isnan().all()
+    assert torch.allclose(values[:, 0], reference[:, 0])

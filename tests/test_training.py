@@ -139,3 +139,16 @@ def test_batches_are_never_a_float_copy_of_the_data_set(planted, tmp_path, monke
     assert {dtype for dtype, _ in seen} == {torch.uint8}
     assert max(n for _, n in seen[: len(train_data[0]) // 32]) == 32
     assert np.asarray(train_data[0]).dtype == np.uint8
+
+
+def test_diverged_training_stops_with_one_clear_line(planted, tmp_path):
+    from deepcons.errors import InputError
+
+    train_data, valid_data, _ = planted
+    torch.manual_seed(0)
+    model = build_model(SMALL)
+    with torch.no_grad():
+        model.head[1].weight[0, 0] = float("nan")
+    settings = TrainSettings(batch_size=64, max_epochs=2, seed=0, device="cpu")
+    with pytest.raises(InputError, match="training diverged in epoch 1"):
+        train(model, train_data, valid_data, settings, Checkpoint(tmp_path), "k")

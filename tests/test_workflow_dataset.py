@@ -156,6 +156,10 @@ def test_empty_conserved_set(tmp_path):
         ({"model": {"kernels": {0: 5}}}, "kernel width 0 is not a whole number from 1"),
         ({"model": {"kernels": {3000: 5}}}, "to the row length (2020 columns)"),
         (
+            {"model": {"architecture": "dilated", "dilated_width": 2021}},
+            "config model.dilated_width: kernel width 2021 is not a whole number",
+        ),
+        (
             {"dataset": {"max_length": 2000}},
             "config dataset.max_length: 2000 exceeds dataset.pad_length",
         ),

@@ -1086,8 +1086,9 @@ def run_rsat_matrix_clustering(
     Writes, in ``outdir``: ``clusters.tsv`` (``cluster kernel``), ``cluster_roots.meme``
     (from RSAT's ``PREFIX_cluster_root_motifs.tf`` when it wrote one), ``tree.newick``
     (RSAT's tree, leaves renamed to the input ids, when it wrote one) and
-    ``cluster_alignment.tsv`` (RSAT's clusters aligned by :func:`align_clusters`). RSAT's own
-    files stay under ``outdir/rsat/``.
+    ``cluster_alignment.tsv`` (RSAT's clusters aligned by :func:`align_clusters`, on the
+    built-in roots of those clusters, not on RSAT's). RSAT's own files stay under
+    ``outdir/rsat/``.
 
     Raises
     ------

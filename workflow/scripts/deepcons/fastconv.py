@@ -17,8 +17,9 @@ Windows that lie wholly in N (all-zero columns) are skipped: encoded rows are mo
 short), and such a window's value is exactly 0 whatever the kernel. Each block of positions
 is computed only for the sequences that have a base in it; instead each sequence's first
 all-N window enters the maximum as a candidate of value 0 (ties go to the first position, as
-everywhere). The result is unchanged: it equals ``F.conv1d`` -> ``relu`` -> ``amax`` (tests
-compare values, positions and gradients).
+everywhere). The result is unchanged: it equals ``F.conv1d`` -> ``relu`` -> ``amax`` up to
+the order of floating-point sums (tests compare values, positions and gradients). Kernels
+with a NaN or infinite weight compute every window, so that NaN shows as it does in conv1d.
 
 On CUDA tensors, when Triton is importable, :func:`conv_max_argmax` and
 :func:`conv_global_max` run the Triton kernels of :mod:`deepcons.fastconv_triton` instead
@@ -97,7 +98,8 @@ def conv_max_argmax(
     if n_pos < 1:
         raise ValueError(f"input of length {x.shape[-1]} is shorter than the kernel width {width}")
     empty = empty_windows(x, width)  # (B, n_pos)
-    skip = SKIP_EMPTY_WINDOWS
+    # (0 * inf or NaN is NaN, not 0: non-finite kernels compute every window, as conv1d)
+    skip = SKIP_EMPTY_WINDOWS and bool(torch.isfinite(weight).all())
     best = torch.full((x.shape[0], weight.shape[0]), -torch.inf, dtype=x.dtype, device=x.device)
     best_at = torch.zeros(best.shape, dtype=torch.int64, device=x.device)
     for start in range(0, n_pos, block):
@@ -115,7 +117,8 @@ def conv_max_argmax(
         values, where = out.max(dim=2)
         where = where + start
         old, old_at = (best, best_at) if rows is None else (best[rows], best_at[rows])
-        better = values > old  # strict: the first maximum wins, as in a single pass
+        # strict: the first maximum wins, as in a single pass; NaN wins and stays, as in max()
+        better = (values > old) | (values.isnan() & ~old.isnan())
         new, new_at = torch.where(better, values, old), torch.where(better, where, old_at)
         if rows is None:
             best, best_at = new, new_at

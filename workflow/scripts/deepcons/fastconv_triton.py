@@ -328,7 +328,8 @@ def forward_launch(
     ``config`` overrides BLOCK_K, BLOCK_P, num_warps and num_stages (also used by
     :mod:`deepcons.triton_offline` to compile the same kernel without a GPU).
     """
-    operand, tl_precision = _operand(precision or DEFAULT_PRECISION)
+    precision = precision or DEFAULT_PRECISION
+    operand, tl_precision = _operand(precision)
     cfg = {**FORWARD_CONFIG, **FORWARD_CONFIG_BY_WIDTH.get(width, {})}
     if precision == "ieee":  # fp32 FMAs, no tensor cores: smaller tiles, no register spills
         cfg.update(BLOCK_K=64, BLOCK_P=64, num_warps=4)

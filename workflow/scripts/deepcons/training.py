@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from .atomic import atomic_path
 from .devices import resolve_device
+from .errors import InputError
 from .logs import Progress
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,17 @@ def _on_device(array: np.ndarray, device, dtype=None) -> torch.Tensor:
     return torch.from_numpy(np.array(array, dtype=dtype)).to(device)
 
 
+def check_finite(model, total_loss: float, epoch: int) -> None:
+    """Stop with one clear line when training diverged (a NaN or infinite loss or weight)."""
+    if math.isfinite(total_loss) and all(bool(p.isfinite().all()) for p in model.parameters()):
+        return
+    raise InputError(
+        f"training diverged in epoch {epoch} (a loss or weight is NaN or infinite): "
+        "lower train.learning_rate",
+        "config train.learning_rate",
+    )
+
+
 def train(
     model,
     train_data: tuple[np.ndarray, np.ndarray],
@@ -253,6 +265,7 @@ def _train(model, train_data, valid_data, settings, checkpoint, key, on_epoch):
         if device.type == "cuda":  # the queued kernels belong to this epoch's time
             torch.cuda.synchronize(device)
         train_seconds = time.monotonic() - start
+        check_finite(model, total_loss.item(), epoch)
         valid_loss, valid_auc, _ = evaluate(
             model, valid_codes, valid_labels, settings.eval_batch_size
         )

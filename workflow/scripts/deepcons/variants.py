@@ -101,7 +101,9 @@ def variant_tests(
                         reason = _set_windows(test, genome, sizes[rec.chrom], width, codes_of)
                     if reason is not None:
                         test.status = reason
-        except (OSError, ValueError) as err:
+        except InputError:
+            raise
+        except (OSError, ValueError) as err:  # pysam failed on the record after the last read
             line, text = _data_line(vcf_path, n_records)
             raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
     return tests, n_records
