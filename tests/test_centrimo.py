@@ -425,6 +425,15 @@ def test_log_value_format():
 # --------------------------------------------------------------------------------------
 
 
+def test_gzipped_fasta_reads_as_the_plain_file(tmp_path, meme_reference):
+    import gzip
+
+    plain = meme_reference / "inputs" / "Klf1-200.fa"
+    packed = tmp_path / "Klf1-200.fa.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert cm.read_fasta(packed) == cm.read_fasta(plain)
+
+
 def test_bad_fasta_raises_one_clear_input_error(tmp_path, meme_reference, capsys):
     bad = tmp_path / "bad.fa"
     bad.write_text("ACGTACGT\n>s1\nACGT\n")

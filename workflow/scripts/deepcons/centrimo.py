@@ -39,6 +39,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError
+from .formats import open_text
 from .meme_io import Motif
 from .motif_scan import INVALID, NO_SITE, BestSites, encode_sequences, scan_best_sites
 
@@ -84,7 +85,7 @@ _FASTA_SKIP = {c: None for c in range(128) if not (chr(c).isalnum() or chr(c) in
 
 
 def iter_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
-    """Stream (name, sequence) records from a FASTA file of any line wrapping.
+    """Stream (name, sequence) records from a FASTA file (plain or gzipped) of any wrapping.
 
     The name is the header up to the first white space; sequences are upper-cased. As in
     MEME, white space and punctuation other than ``-*.`` are dropped, and every kept
@@ -100,7 +101,7 @@ def iter_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
     chunks: list[str] = []
     n_records = 0
     try:
-        with open(path, encoding="ascii") as handle:
+        with open_text(path, encoding="ascii") as handle:
             for lineno, line in enumerate(handle, start=1):
                 if line.startswith(">"):
                     if name is not None:

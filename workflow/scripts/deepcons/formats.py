@@ -52,13 +52,13 @@ class Record(NamedTuple):
     line: int = 0
 
 
-def open_text(path: str | os.PathLike):
+def open_text(path: str | os.PathLike, encoding: str | None = None, errors: str | None = None):
     """Open a plain, gzip or bgzip text file for reading, recognised by its magic bytes."""
     with open(path, "rb") as handle:
         magic = handle.read(2)
     if magic == GZIP_MAGIC:
-        return gzip.open(path, "rt")
-    return open(path)
+        return gzip.open(path, "rt", encoding=encoding, errors=errors)
+    return open(path, encoding=encoding, errors=errors)
 
 
 def data_lines(path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:

@@ -111,12 +111,10 @@ def variant_tests(
 
 def _data_line(path, index: int) -> tuple[int | None, str | None]:
     """Line number and text of the ``index``-th (from 0) record line of a plain or bgzipped VCF."""
-    import gzip
+    from .formats import open_text
 
-    with open(path, "rb") as raw:
-        opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
     seen = 0
-    with opener(path, "rt", errors="replace") as lines:
+    with open_text(path, errors="replace") as lines:
         for number, text in enumerate(lines, 1):
             if text.startswith("#"):
                 continue
