@@ -104,14 +104,11 @@ def conv_max_argmax(
     best_at = torch.zeros(best.shape, dtype=torch.int64, device=x.device)
     for start in range(0, n_pos, block):
         stop = min(start + block, n_pos)
-        # the sequences with a base in this block (the candidate below counts the others)
-        rows = ~empty[:, start:stop].all(dim=1) if skip else None
-        if rows is not None and rows.all():
-            rows = None
-        if rows is not None:
-            rows = rows.nonzero().squeeze(1)
-            if len(rows) == 0:
-                continue
+        # only the sequences with a base in this block (the candidate below counts the others)
+        live = ~empty[:, start:stop].all(dim=1) if skip else None
+        if live is not None and not live.any():
+            continue
+        rows = None if live is None or live.all() else live.nonzero().squeeze(1)
         part = x[:, :, start : stop + width - 1]
         out = F.conv1d(part if rows is None else part[rows], weight)
         values, where = out.max(dim=2)
