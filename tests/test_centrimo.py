@@ -281,7 +281,10 @@ def test_ties_share_the_count():
     assert members.plus.tolist() == [0.5, 0.5] and members.minus.tolist() == [0.5, 0.5]
 
 
-def test_scan_matches_brute_force():
+@pytest.mark.parametrize("method", ["compiled", "matmul"])
+def test_scan_matches_brute_force(method):
+    if method == "compiled":
+        pytest.importorskip("numba")
     rng = np.random.default_rng(5)
     letters = np.array(list("ACGTNacgtn"))
     seqs = [
@@ -298,7 +301,7 @@ def test_scan_matches_brute_force():
     # small integer ranges make ties common; widths 1..9 and one longer than most sequences
     matrices = [rng.integers(0, 5, size=(w, 4)) for w in (1, 3, 4, 4, 7, 9, 70)]
     matrices.append(np.array([[0, 3, 3, 0]] * 2))  # a palindromic matrix (CG/GC)
-    fast = scan_best_sites(codes, lengths, matrices, batch_size=7)
+    fast = scan_best_sites(codes, lengths, matrices, batch_size=7, method=method)
     slow = brute_force_best_sites(codes, lengths, matrices)
     for name in (
         "score",
@@ -312,10 +315,24 @@ def test_scan_matches_brute_force():
     ):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
     assert (fast.n_best > 1).any() and (fast.n_best == 0).any()
-    single = scan_best_sites(codes, lengths, matrices, both_strands=False)
+    single = scan_best_sites(codes, lengths, matrices, both_strands=False, method=method)
     slow1 = brute_force_best_sites(codes, lengths, matrices, both_strands=False)
-    assert np.array_equal(single.score, slow1.score)
-    assert np.array_equal(single.n_best, slow1.n_best)
+    for name in ("score", "n_best", "start", "strand", "tie_start", "tie_strand"):
+        assert np.array_equal(getattr(single, name), getattr(slow1, name)), name
+
+
+def test_compiled_and_matmul_scans_agree_at_the_papers_widths():
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 5, size=(30, 400)).astype(np.uint8)
+    lengths = rng.integers(5, 401, size=30)
+    matrices = [rng.integers(0, 1001, size=(w, 4)) for w in (10, 20, 10, 20, 10)]
+    matrices.append(np.full((10, 4), 7))  # every site ties
+    compiled = scan_best_sites(codes, lengths, matrices, method="compiled")
+    matmul = scan_best_sites(codes, lengths, matrices, method="matmul")
+    for name in ("score", "n_best", "start", "strand", "tie_seq", "tie_motif", "tie_start"):
+        assert np.array_equal(getattr(compiled, name), getattr(matmul, name)), name
+    assert (compiled.n_best[:, -1] > 50).any() and len(compiled.tie_start) > 500
 
 
 def test_scan_is_exact_at_full_scale_scores():

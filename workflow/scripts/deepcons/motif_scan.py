@@ -193,6 +193,7 @@ def scan_best_sites(
     both_strands: bool = True,
     device: str = "cpu",
     batch_size: int | None = None,
+    method: str = "auto",
 ) -> BestSites:
     """Best integer site score of each motif in each sequence, with all tied best sites.
 
@@ -213,6 +214,10 @@ def scan_best_sites(
         torch device, e.g. ``"cpu"`` or ``"cuda"``.
     batch_size : int, optional
         Sequences per batch (default: sized to the memory of the device).
+    method : {'auto', 'compiled', 'matmul'}
+        ``compiled``: integer loops (:mod:`deepcons.motif_scan_compiled`, CPU, needs numba);
+        ``matmul``: the matrix product of one-hot windows (torch, CPU or GPU); ``auto``:
+        compiled on CPU where numba is installed, else matmul. The results are identical.
 
     Returns
     -------
@@ -239,6 +244,20 @@ def scan_best_sites(
         return result
     torch_device = torch.device(device)
     ties: list[tuple[np.ndarray, ...]] = []
+    if method not in ("auto", "compiled", "matmul"):
+        raise ValueError(f"method must be auto, compiled or matmul, not {method!r}")
+    compiled = None
+    if method != "matmul" and torch_device.type == "cpu":
+        from .motif_scan_compiled import kernels
+
+        compiled = kernels()
+    if method == "compiled" and compiled is None:
+        raise ValueError("method='compiled' needs numba and device='cpu'")
+    if compiled is not None:
+        _scan_groups_compiled(codes, lengths, fwd, rev if both_strands else None, result, ties)
+        if ties:
+            _set_ties(result, *[np.concatenate(p) for p in zip(*ties, strict=True)])
+        return result
     precision = torch.get_float32_matmul_precision()
     torch.set_float32_matmul_precision("highest")  # no TF32: exact for any integer matrix
     try:
@@ -283,6 +302,55 @@ def _scan_groups(codes, lengths, fwd, rev, torch_device, batch_size, result, tie
             block = torch.from_numpy(codes[s0:s1, :length]).to(torch_device)
             _scan_block(block, weight_t, len(strands), width, s0, index, result, ties)
             progress.update((s1 - s0) * len(index))
+
+
+def _scan_groups_compiled(codes, lengths, fwd, rev, result, ties, chunk: int = 2048) -> None:
+    """:func:`_scan_groups` with the compiled integer loops (CPU)."""
+    import torch
+
+    from .logs import Progress
+    from .motif_scan_compiled import kernels, set_threads
+
+    best_sites, tied_sites = kernels()
+    set_threads(torch.get_num_threads())
+    n_seq = codes.shape[0]
+    progress = Progress("motif scan (sequences x motifs)", n_seq * len(fwd), every=30.0)
+    for width in sorted({m.shape[0] for m in fwd}):
+        index = np.array([i for i, m in enumerate(fwd) if m.shape[0] == width])
+        strands = [fwd] if rev is None else [fwd, rev]
+        table = np.stack([np.stack([st[i] for i in index], axis=-1) for st in strands])
+        table = np.ascontiguousarray(table.astype(np.int32))  # (S, w, 4, M)
+        for s0 in range(0, n_seq, chunk):
+            rows = slice(s0, min(n_seq, s0 + chunk))
+            block, block_lengths = codes[rows], lengths[rows]
+            n = block.shape[0]
+            score = np.empty((n, len(index)), np.int32)
+            n_best, start = np.empty_like(score), np.empty_like(score)
+            strand = np.empty((n, len(index)), np.int8)
+            both = rev is not None
+            best_sites(block, block_lengths, table, both, score, n_best, start, strand)
+            seq, motif = np.nonzero(n_best > 1)
+            if len(seq):
+                counts = n_best[seq, motif]
+                offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+                tie_start = np.empty(int(counts.sum()), np.int32)
+                tie_strand = np.empty(len(tie_start), np.int8)
+                target = score[seq, motif]
+                args = (block, block_lengths, table, both, seq, motif, target, offset)
+                tied_sites(*args, tie_start, tie_strand)
+                ties.append(
+                    (
+                        np.repeat(seq + s0, counts),
+                        np.repeat(index[motif], counts),
+                        tie_start,
+                        tie_strand,
+                    )
+                )
+            result.score[rows, index] = score
+            result.n_best[rows, index] = n_best
+            result.start[rows, index] = start
+            result.strand[rows, index] = strand
+            progress.update(n * len(index))
 
 
 def _set_ties(result: BestSites, seq, motif, start, strand) -> None:
