@@ -7,7 +7,9 @@ windows x 4,000 bp), so here all motifs of one width are scored at once: a 1-D
 convolution of the one-hot sequences with every PSSM, computed as one matrix product of the
 unfolded windows (im2col; faster than ``conv1d`` with 4 input channels, on CPU and GPU), a
 batch of sequences at a time (torch, CPU or GPU). The scores are reduced to the best sites
-on the fly: the score tensor of all sequences is never kept.
+on the fly: the score tensor of all sequences is never kept. On CPU, where numba is
+installed, compiled integer loops (:mod:`deepcons.motif_scan_compiled`) do the same several
+times faster; both give identical results (tests compare them with a brute-force scan).
 
 Exactness: the matrices are integers (CentriMo's scaled log-odds, each cell in [0, 1000])
 and the inputs 0/1, so every product and partial sum is an integer below 2**24, which
