@@ -166,6 +166,13 @@ def gather_windows(x: torch.Tensor, argmax: torch.Tensor, width: int) -> torch.T
     return windows.permute(0, 2, 1, 3)
 
 
+def weighted_window_sum(x, argmax, weights, width: int) -> torch.Tensor:
+    """(K, C, width): sum over b of weights[b, k] times the window of x at argmax[b, k]."""
+    windows = gather_windows(x, argmax, width)  # (B, K, C, w)
+    # a broadcast product and sum: einsum makes this a batched matmul, several times slower
+    return (weights[:, :, None, None] * windows).sum(0)
+
+
 class ConvGlobalMax(torch.autograd.Function):
     """relu(max over positions of conv1d(x, weight) + bias), argmax-window backward."""
 
@@ -185,8 +192,7 @@ class ConvGlobalMax(torch.autograd.Function):
         g = grad_out * (out > 0)  # ReLU
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[1]:
-            windows = gather_windows(x, argmax, width)  # (B, K, C, w)
-            grad_w = torch.einsum("bk,bkcw->kcw", g, windows)
+            grad_w = weighted_window_sum(x, argmax, g, width)
         if ctx.needs_input_grad[2]:
             grad_b = g.sum(0)
         if ctx.needs_input_grad[0]:

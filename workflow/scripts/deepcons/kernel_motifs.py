@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .fastconv import conv_max_argmax, gather_windows
+from .fastconv import conv_max_argmax, weighted_window_sum
 from .meme_io import Motif
 from .model import one_hot
 
@@ -43,8 +43,8 @@ def kernel_counts(model, codes, batch_size: int = 256, device="cpu", progress=No
         for i, conv in enumerate(layers):
             values, argmax = conv_max_argmax(x, conv.weight, conv.bias)
             activation = values.clamp_min(0)
-            windows = gather_windows(x, argmax, conv.kernel_size[0])  # (B, K, 4, w)
-            counts[i] += torch.einsum("bk,bkcw->kcw", activation, windows).double()
+            width = conv.kernel_size[0]
+            counts[i] += weighted_window_sum(x, argmax, activation, width).double()
             nsites[i] += (activation > 0).sum(0)
         if progress is not None:
             progress.update(len(batch))
