@@ -188,3 +188,47 @@ def test_non_finite_kernels_give_nan_as_conv1d_does():
     reference = F.conv1d(x, weight).amax(2)
     assert torch.equal(values.isnan(), reference.isnan()) and values[:, 1:].isnan().all()
     assert torch.allclose(values[:, 0], reference[:, 0])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("width", [1, 5, 12])
+def test_compiled_forward_from_codes_equals_conv1d(dtype, width):
+    pytest.importorskip("numba")
+    gen = torch.Generator().manual_seed(width)
+    codes = _padded_rows(gen, 7, 120, [10, 60, 0, 3, 25, 60, 1])
+    codes[1, 5:30] = 4  # an N run inside a sequence
+    codes[5, :] = torch.randint(0, 4, (120,), generator=gen, dtype=torch.uint8)  # no N
+    x = one_hot(codes, dtype)
+    weight = torch.randn(9, 4, width, generator=gen, dtype=dtype)
+    weight[:3] = -weight[:3].abs()  # their maximum is the 0 of the first all-N window
+    bias = torch.randn(9, generator=gen, dtype=dtype)
+    values, argmax = conv_max_argmax(x, weight, bias, codes=codes)
+    conv = F.conv1d(x, weight)
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-12
+    assert values.dtype == dtype
+    assert torch.allclose(values, conv.amax(2) + bias, rtol=0, atol=tolerance)
+    assert torch.equal(argmax, conv.argmax(2))
+    assert (argmax[2, :3] == 0).all() and (values[5, :3] - bias[:3] < 0).all()
+
+
+def test_model_reads_the_codes_and_matches_the_plain_model(monkeypatch):
+    pytest.importorskip("numba")
+    from deepcons import fastconv_compiled
+
+    calls = []
+    compiled = fastconv_compiled.conv_max_argmax
+    monkeypatch.setattr(
+        fastconv_compiled, "conv_max_argmax", lambda *a: calls.append(1) or compiled(*a)
+    )
+    torch.manual_seed(1)
+    hparams = {"kernels": {10: 16, 20: 8}, "hidden": 12, "dropout_conv": 0, "dropout_hidden": 0}
+    fast, plain = build_model(hparams, fast=True), build_model(hparams, fast=False)
+    plain.load_state_dict(fast.state_dict())
+    gen = torch.Generator().manual_seed(2)
+    codes = _padded_rows(gen, 6, 300, [40, 12, 150, 0, 90, 31])
+    out_fast, out_plain = fast(codes), plain(codes)
+    assert torch.allclose(out_fast, out_plain, atol=1e-5) and len(calls) == 2  # both widths
+    out_fast.sum().backward()
+    out_plain.sum().backward()
+    for p_fast, p_plain in zip(fast.parameters(), plain.parameters(), strict=True):
+        assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5)

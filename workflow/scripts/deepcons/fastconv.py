@@ -21,6 +21,9 @@ everywhere). The result is unchanged: it equals ``F.conv1d`` -> ``relu`` -> ``am
 the order of floating-point sums (tests compare values, positions and gradients). Kernels
 with a NaN or infinite weight compute every window, so that NaN shows as it does in conv1d.
 
+On CPU, given the base codes of ``x``, the forward pass runs the compiled table lookups of
+:mod:`deepcons.fastconv_compiled` (numba) where they are installed.
+
 On CUDA tensors, when Triton is importable, :func:`conv_max_argmax` and
 :func:`conv_global_max` run the Triton kernels of :mod:`deepcons.fastconv_triton` instead
 (conv, max and argmax in registers; bf16 operands by default, fp32 accumulation). The
@@ -60,6 +63,24 @@ def _tensor_cores(device_index: int) -> bool:
     return torch.cuda.get_device_capability(device_index)[0] >= 8
 
 
+@functools.cache
+def _compiled_module():
+    from . import fastconv_compiled
+
+    return fastconv_compiled
+
+
+def _from_codes_allowed(codes: torch.Tensor, weight: torch.Tensor) -> bool:
+    """CPU tensors, finite kernels (NaN must show as in conv1d), skipping not switched off."""
+    return (
+        SKIP_EMPTY_WINDOWS
+        and codes.device.type == "cpu"
+        and weight.device.type == "cpu"
+        and codes.dtype == torch.uint8
+        and bool(torch.isfinite(weight).all())
+    )
+
+
 def use_triton(x: torch.Tensor) -> bool:
     """Whether the Triton kernels handle ``x``: a float32/16 tensor on an Ampere or later
     GPU, with Triton importable and ``DEEPCONS_FASTCONV`` not ``torch``."""
@@ -73,7 +94,11 @@ def use_triton(x: torch.Tensor) -> bool:
 
 
 def conv_max_argmax(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, block: int = BLOCK
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    block: int = BLOCK,
+    codes: torch.Tensor | None = None,
 ):
     """Maximum over positions of a valid 1-D convolution, and where it is.
 
@@ -82,6 +107,9 @@ def conv_max_argmax(
     x : (B, C, L) float input.
     weight : (K, C, w) kernels.
     bias : (K,) or None.
+    codes : (B, L) uint8 base codes of which ``x`` is the one-hot encoding, optional: on
+        CPU they let the compiled table-lookup loops (:mod:`deepcons.fastconv_compiled`)
+        compute the result.
 
     Returns
     -------
@@ -93,6 +121,10 @@ def conv_max_argmax(
             x, weight, bias, skip_empty=SKIP_EMPTY_WINDOWS
         )
         return values.to(x.dtype), argmax
+    if codes is not None and _from_codes_allowed(codes, weight):
+        found = _compiled_module().conv_max_argmax(codes, weight, bias)
+        if found is not None:
+            return found
     width = weight.shape[-1]
     n_pos = x.shape[-1] - width + 1
     if n_pos < 1:
@@ -168,18 +200,25 @@ def gather_windows(x: torch.Tensor, argmax: torch.Tensor, width: int) -> torch.T
 
 def weighted_window_sum(x, argmax, weights, width: int) -> torch.Tensor:
     """(K, C, width): sum over b of weights[b, k] times the window of x at argmax[b, k]."""
-    windows = gather_windows(x, argmax, width)  # (B, K, C, w)
-    # a broadcast product and sum: einsum makes this a batched matmul, several times slower
-    return (weights[:, :, None, None] * windows).sum(0)
+    if x.shape[0] == 0:
+        return x.new_zeros(argmax.shape[1], x.shape[1], width)
+    weighted = weights[:, :, None, None] * gather_windows(x, argmax, width)  # (B, K, C, w)
+    # Added one sequence after another: the same order whatever the memory alignment, so
+    # training is reproducible bit for bit (a .sum(0) may vectorise differently from run to
+    # run; einsum makes this a batched matmul, several times slower).
+    total = weighted[0].clone()
+    for row in weighted[1:]:
+        total += row
+    return total
 
 
 class ConvGlobalMax(torch.autograd.Function):
     """relu(max over positions of conv1d(x, weight) + bias), argmax-window backward."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, block):
+    def forward(ctx, x, weight, bias, block, codes=None):
         with torch.no_grad():
-            values, argmax = conv_max_argmax(x, weight, bias, block)
+            values, argmax = conv_max_argmax(x, weight, bias, block, codes)
         out = values.clamp_min(0)
         ctx.save_for_backward(x, weight, argmax, out)
         ctx.mark_non_differentiable(argmax)
@@ -197,7 +236,7 @@ class ConvGlobalMax(torch.autograd.Function):
             grad_b = g.sum(0)
         if ctx.needs_input_grad[0]:
             grad_x = grad_input(x, weight, argmax, g)
-        return grad_x, grad_w, grad_b, None
+        return grad_x, grad_w, grad_b, None, None
 
 
 def grad_input(x, weight, argmax, g) -> torch.Tensor:
@@ -211,15 +250,16 @@ def grad_input(x, weight, argmax, g) -> torch.Tensor:
     return torch.zeros_like(x).scatter_add_(2, index, src)
 
 
-def conv_global_max(x, weight, bias=None, block: int = BLOCK):
+def conv_global_max(x, weight, bias=None, block: int = BLOCK, codes=None):
     """Fused conv + ReLU + global max: (B, C, L) -> ((B, K) values, (B, K) argmax).
 
     CUDA tensors go to the Triton kernels where Triton is installed (``block`` does not
-    apply there); everything else to the blocked PyTorch implementation.
+    apply there); CPU tensors with their ``codes`` to the compiled loops where numba is
+    installed; everything else to the blocked PyTorch implementation.
     """
     if use_triton(x):
         return _triton_module().conv_global_max(x, weight, bias, skip_empty=SKIP_EMPTY_WINDOWS)
-    return ConvGlobalMax.apply(x, weight, bias, block)
+    return ConvGlobalMax.apply(x, weight, bias, block, codes)
 
 
 def conv_global_max_reference(x, weight, bias=None):

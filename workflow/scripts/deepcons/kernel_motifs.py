@@ -41,7 +41,7 @@ def kernel_counts(model, codes, batch_size: int = 256, device="cpu", progress=No
         batch = torch.as_tensor(np.asarray(codes[start : start + batch_size])).to(device)
         x = one_hot(batch, layers[0].weight.dtype)
         for i, conv in enumerate(layers):
-            values, argmax = conv_max_argmax(x, conv.weight, conv.bias)
+            values, argmax = conv_max_argmax(x, conv.weight, conv.bias, codes=batch)
             activation = values.clamp_min(0)
             width = conv.kernel_size[0]
             counts[i] += weighted_window_sum(x, argmax, activation, width).double()

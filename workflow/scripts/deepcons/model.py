@@ -88,12 +88,14 @@ class DeepConsCNN(nn.Module):
             f"k{w}_{i}" for w, n in zip(self.widths, self.counts, strict=True) for i in range(n)
         ]
 
-    def pooled(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each kernel's ReLU'd maximum and its position: two (B, n_kernels) tensors."""
+    def pooled(self, x: torch.Tensor, codes=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each kernel's ReLU'd maximum and its position: two (B, n_kernels) tensors.
+
+        ``codes``, the base codes ``x`` encodes, lets the fused layer read them (CPU)."""
         values, where = [], []
         for conv in self.convs:
             if self.fast:
-                v, a = conv_global_max(x, conv.weight, conv.bias)
+                v, a = conv_global_max(x, conv.weight, conv.bias, codes=codes)
             else:
                 v, a = conv_global_max_reference(x, conv.weight, conv.bias)
             values.append(v)
@@ -105,7 +107,8 @@ class DeepConsCNN(nn.Module):
         return self.head(self.pooled(x)[0]).squeeze(-1)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        return self.forward_one_hot(one_hot(codes, self.convs[0].weight.dtype))
+        x = one_hot(codes, self.convs[0].weight.dtype)
+        return self.head(self.pooled(x, codes)[0]).squeeze(-1)
 
 
 class DeepSEALike(nn.Module):
