@@ -9,20 +9,17 @@ into each kernel's running maximum and its first position, one sequence per thre
 and the first of them enters the maximum as a candidate (first position on ties).
 
 The values equal ``F.conv1d``'s up to the order of the float additions. The functions are
-plain Python until :func:`kernel` compiles them (numba; machine code cached next to this
-file); without numba ``kernel()`` is None and the PyTorch path runs.
+plain Python until :func:`kernel` compiles them (numba: :mod:`deepcons.numba_parallel`);
+without numba ``kernel()`` is None and the PyTorch path runs.
 """
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-N_CODE = 4  # codes >= 4 are N (deepcons.encoding)
+from .numba_parallel import compile_parallel, set_threads
 
-_LOCK = threading.Lock()
-_COMPILED: dict[str, object] = {}
+N_CODE = 4  # codes >= 4 are N (deepcons.encoding)
 
 
 def conv_max_from_codes(codes, table, values, argmax):
@@ -74,18 +71,8 @@ _prange = range  # numba.prange once compiled
 
 def kernel():
     """The compiled :func:`conv_max_from_codes`, or None where numba is not installed."""
-    with _LOCK:
-        if "kernel" not in _COMPILED:
-            try:
-                import numba
-            except ImportError:
-                _COMPILED["kernel"] = None
-            else:
-                global _prange
-                _prange = numba.prange
-                jit = numba.njit(parallel=True, nogil=True, cache=True)
-                _COMPILED["kernel"] = jit(conv_max_from_codes)
-        return _COMPILED["kernel"]
+    compiled = compile_parallel(globals(), ("conv_max_from_codes",))
+    return None if compiled is None else compiled[0]
 
 
 def conv_max_argmax(codes, weight, bias=None):
@@ -96,9 +83,7 @@ def conv_max_argmax(codes, weight, bias=None):
     compiled = kernel()
     if compiled is None:
         return None
-    import numba
-
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    set_threads(torch.get_num_threads())
     table = weight.detach().permute(2, 1, 0).contiguous().numpy()  # (w, 4, K)
     codes_np = codes.contiguous().numpy()
     values = np.empty((codes_np.shape[0], table.shape[2]), table.dtype)

@@ -311,15 +311,17 @@ def _scan_groups_compiled(codes, lengths, fwd, rev, result, ties, chunk: int = 2
     import torch
 
     from .logs import Progress
-    from .motif_scan_compiled import kernels, set_threads
+    from .motif_scan_compiled import kernels
+    from .numba_parallel import set_threads
 
     best_sites, tied_sites = kernels()
     set_threads(torch.get_num_threads())
     n_seq = codes.shape[0]
+    both = rev is not None
+    strands = [fwd, rev] if both else [fwd]
     progress = Progress("motif scan (sequences x motifs)", n_seq * len(fwd), every=30.0)
     for width in sorted({m.shape[0] for m in fwd}):
         index = np.array([i for i, m in enumerate(fwd) if m.shape[0] == width])
-        strands = [fwd] if rev is None else [fwd, rev]
         table = np.stack([np.stack([st[i] for i in index], axis=-1) for st in strands])
         table = np.ascontiguousarray(table.astype(np.int32))  # (S, w, 4, M)
         for s0 in range(0, n_seq, chunk):
@@ -329,7 +331,6 @@ def _scan_groups_compiled(codes, lengths, fwd, rev, result, ties, chunk: int = 2
             score = np.empty((n, len(index)), np.int32)
             n_best, start = np.empty_like(score), np.empty_like(score)
             strand = np.empty((n, len(index)), np.int8)
-            both = rev is not None
             best_sites(block, block_lengths, table, both, score, n_best, start, strand)
             seq, motif = np.nonzero(n_best > 1)
             if len(seq):

@@ -11,20 +11,17 @@ then + before -), so the first best site is CentriMo's. Pairs with several best 
 rescanned, for that motif alone, to list them all.
 
 The functions are plain Python until :func:`kernels` compiles them (numba, parallel over
-sequences; the machine code is cached next to this file). Without numba, ``kernels()`` is
-None and the matrix-product scan is used.
+sequences: :mod:`deepcons.numba_parallel`). Without numba, ``kernels()`` is None and the
+matrix-product scan is used.
 """
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-INVALID = 4  # codes >= INVALID: letters no site may hold (deepcons.motif_scan.INVALID)
+from .numba_parallel import compile_parallel
 
-_LOCK = threading.Lock()
-_COMPILED: dict[str, object] = {}
+INVALID = 4  # codes >= INVALID: letters no site may hold (deepcons.motif_scan.INVALID)
 
 
 def best_sites(codes, lengths, table, both_strands, score, n_best, start, strand):
@@ -107,22 +104,4 @@ _prange = range  # numba.prange once compiled
 
 def kernels():
     """The compiled (best_sites, tied_sites), or None where numba is not installed."""
-    with _LOCK:
-        if "kernels" not in _COMPILED:
-            try:
-                import numba
-            except ImportError:
-                _COMPILED["kernels"] = None
-            else:
-                global _prange
-                _prange = numba.prange
-                jit = numba.njit(parallel=True, nogil=True, cache=True)
-                _COMPILED["kernels"] = (jit(best_sites), jit(tied_sites))
-        return _COMPILED["kernels"]
-
-
-def set_threads(n: int) -> None:
-    """Use at most ``n`` threads (the job's share of the machine) in the compiled loops."""
-    import numba
-
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    return compile_parallel(globals(), ("best_sites", "tied_sites"))
