@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
-from train_gpu import our_loop, synthetic_rows  # noqa: E402  (bench/ is on the path)
+from train_gpu import add_lengths_option, our_loop, synthetic_rows  # noqa: E402  (bench/ is on the path)
 
 from deepcons.model import build_model  # noqa: E402
 
@@ -73,12 +73,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--kernels", choices=["paper", "small"], default="paper")
-    parser.add_argument(
-        "--lengths",
-        choices=["uniform", "phastcons"],
-        default="uniform",
-        help="sequence lengths: uniform over 30-1,000 bp, or as the demo's phastCons elements",
-    )
+    add_lengths_option(parser)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:

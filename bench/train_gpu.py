@@ -62,6 +62,16 @@ def element_lengths(kind: str, n: int, rng) -> np.ndarray:
     return rng.choice(lengths[(lengths >= 30) & (lengths <= 1000)], n)
 
 
+def add_lengths_option(parser: argparse.ArgumentParser) -> None:
+    """--lengths, the choice of :func:`element_lengths`."""
+    parser.add_argument(
+        "--lengths",
+        choices=["uniform", "phastcons"],
+        default="uniform",
+        help="sequence lengths: uniform over 30-1,000 bp, or as the demo's phastCons elements",
+    )
+
+
 def synthetic_rows(n: int, seed: int = 0, lengths: str = "uniform"):
     """hg19-shaped encoded rows and random labels."""
     rng = np.random.default_rng(seed)
@@ -235,12 +245,7 @@ def main(argv=None) -> int:
     parser.add_argument("--peak-tflops", type=float, default=800.0, help="bf16 peak (H100)")
     parser.add_argument("--measure-peak", action="store_true", help="measure the peak instead")
     parser.add_argument("--sweep", action="store_true", help="tune the forward kernel (CUDA)")
-    parser.add_argument(
-        "--lengths",
-        choices=["uniform", "phastcons"],
-        default="uniform",
-        help="sequence lengths: uniform over 30-1,000 bp, or as the demo's phastCons elements",
-    )
+    add_lengths_option(parser)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:
