@@ -129,9 +129,9 @@ def conv_max_argmax(
     n_pos = x.shape[-1] - width + 1
     if n_pos < 1:
         raise ValueError(f"input of length {x.shape[-1]} is shorter than the kernel width {width}")
-    empty = empty_windows(x, width)  # (B, n_pos)
     # (0 * inf or NaN is NaN, not 0: non-finite kernels compute every window, as conv1d)
     skip = SKIP_EMPTY_WINDOWS and bool(torch.isfinite(weight).all())
+    empty = empty_windows(x, width) if skip else None  # (B, n_pos)
     best = torch.full((x.shape[0], weight.shape[0]), -torch.inf, dtype=x.dtype, device=x.device)
     best_at = torch.zeros(best.shape, dtype=torch.int64, device=x.device)
     for start in range(0, n_pos, block):
@@ -153,7 +153,8 @@ def conv_max_argmax(
             best, best_at = new, new_at
         else:
             best[rows], best_at[rows] = new, new_at
-    best, best_at = merge_empty_window(best, best_at, first_empty_window(empty))
+    if skip:
+        best, best_at = merge_empty_window(best, best_at, first_empty_window(empty))
     if bias is not None:
         best = best + bias
     return best, best_at
