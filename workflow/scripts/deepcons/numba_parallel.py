@@ -25,6 +25,11 @@ def compile_parallel(module_globals: dict, names: tuple[str, ...]) -> tuple | No
             except ImportError:
                 _COMPILED[key] = None
             else:
+                # Not OpenMP: numba's OpenMP pool shares the process's libgomp with PyTorch and
+                # raises torch's intra-op threads to the machine's count, past the job's
+                # share, and PyTorch's elementwise ops then gave rare irreproducible results.
+                if numba.config.THREADING_LAYER == "default":
+                    numba.config.THREADING_LAYER = "workqueue"
                 module_globals["_prange"] = numba.prange
                 jit = numba.njit(parallel=True, nogil=True, cache=True)
                 _COMPILED[key] = tuple(jit(module_globals[name]) for name in names)
