@@ -60,6 +60,13 @@ rule motifs:
         motif_targets(),
 
 
+if not positional_targets():  # say why `snakemake positional` has nothing to do
+    logger.info(
+        "the positional analysis is off: it needs input.genome and input.genes "
+        "(TSS and TES anchors)"
+    )
+
+
 rule positional:
     input:
         positional_targets(),

@@ -14,12 +14,52 @@ WORKFLOW_DIR = Path(workflow.basedir)
 sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
 from deepcons.fetch import is_url  # noqa: E402
+from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
 
-validate(config, str(WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"))
+put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
+
+
+def validate_config():
+    """Check the config against the schema and fill in the defaults. A mistake gives one line
+    naming the key, not the schema dump of Snakemake's own message."""
+    import jsonschema
+    import yaml
+
+    schema_path = WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"
+    schema = yaml.safe_load(schema_path.read_text())
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(config)
+    )
+    if error is not None:
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise WorkflowError(
+            f"config {key}: {error.message} (every key and its type: "
+            "workflow/schemas/config.schema.yaml)"
+        )
+    validate(config, str(schema_path))  # and the defaults
+
+
+validate_config()
 
 INPUT_KEYS = ["genome", "conserved", "repeats", "genes", "coding_exons", "mirna"]
 SPLITS = ["train", "valid", "test"]
 MODE = config["input"]["mode"]
+
+
+# Settings that change how fast a job runs, not what it writes: kept out of params (scripts
+# read them from the config), so that changing them reruns nothing.
+EXECUTION_ONLY_TRAIN_KEYS = {"threads", "device", "eval_batch_size"}
+
+
+def canonical(value):
+    """``value`` with every mapping's keys sorted. Snakemake compares params by their repr, so
+    the order of keys in a config file, or a default written out, must not rerun jobs.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
 
 
 def config_error(key, message):
@@ -51,6 +91,16 @@ def check_config():
         )
     if ds["min_length"] > ds["max_length"]:
         config_error("dataset.min_length", "exceeds dataset.max_length")
+    inter = config["interpret"]
+    if inter["variant_window"] > ds["pad_length"]:
+        config_error(
+            "interpret.variant_window",
+            f"{inter['variant_window']} bp exceeds dataset.pad_length ({ds['pad_length']} bp), "
+            "the longest sequence the model reads",
+        )
+    if (inter.get("vcf") or inter.get("bed")) and not inp.get("genome"):
+        key = "interpret.vcf" if inter.get("vcf") else "interpret.bed"
+        config_error(key, "needs input.genome, the genome its coordinates refer to")
     if config["interpret"].get("fasta") and config["interpret"].get("bed"):
         config_error(
             "interpret.fasta", "give interpret.fasta or interpret.bed, not both"
@@ -104,8 +154,8 @@ def config_label(key):
     return key if key.split(".")[0] in ("interpret", "motifs") else f"input.{key}"
 
 
-def configured_urls():
-    """Download key -> URL for every path of the config given as a URL."""
+def configured_paths():
+    """Download key -> configured path or URL, for every input file the config names."""
     paths = {key: config["input"].get(key) for key in INPUT_KEYS}
     paths.update({f"sequences.{k}": v for k, v in config["input"]["sequences"].items()})
     paths.update(
@@ -114,12 +164,14 @@ def configured_urls():
     database = config["motifs"]["database"]
     if isinstance(database, list):
         paths.update({f"motifs.database.{i}": v for i, v in enumerate(database)})
-    else:
+    elif not re.fullmatch(
+        r"JASPAR\d{4}", database
+    ):  # a JASPAR release is fetched by name
         paths["motifs.database"] = database
-    return {key: value for key, value in paths.items() if is_url(value)}
+    return {key: value for key, value in paths.items() if value}
 
 
-URLS = configured_urls()
+URLS = {key: value for key, value in configured_paths().items() if is_url(value)}
 
 
 def resolve_path(value, key):
@@ -131,15 +183,23 @@ def resolve_path(value, key):
     if is_url(value):
         return f"resources/downloads/{key}/{url_filename(value)}"
     path = Path(os.path.expanduser(value))
-    if path.is_absolute() or path.exists():
+    if path.exists():
         return str(path)
     beside_workflow = WORKFLOW_DIR / path
-    if beside_workflow.exists():
+    if not path.is_absolute() and beside_workflow.exists():
         return str(beside_workflow)
-    config_error(
-        config_label(key),
-        f"file not found: {value} (looked in {os.getcwd()} and {WORKFLOW_DIR})",
+    where = (
+        "" if path.is_absolute() else f" (looked in {os.getcwd()} and {WORKFLOW_DIR})"
     )
+    config_error(config_label(key), f"file not found: {value}{where}")
+
+
+# The input files are looked for now, before anything runs: a mistyped path must not pass
+# unnoticed because the results made from the old one are already there. (The motif
+# database is looked for when the motif stage is asked for.)
+for _key, _value in configured_paths().items():
+    if not _key.startswith("motifs."):
+        resolve_path(_value, _key)
 
 
 def input_path(key):

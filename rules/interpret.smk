@@ -28,8 +28,6 @@ rule compute_saliency:
         gpu=1 if USE_GPU else 0,
     params:
         n_sequences=INTERPRET["saliency_count"],
-        batch_size=INTERPRET["batch_size"],
-        device=TRAIN["device"],
     script:
         "../workflow/scripts/compute_saliency.py"
 
@@ -57,8 +55,6 @@ rule compute_ism:
         gpu=1 if USE_GPU else 0,
     params:
         n_sequences=INTERPRET["ism_count"],
-        batch_size=INTERPRET["batch_size"],
-        device=TRAIN["device"],
     script:
         "../workflow/scripts/compute_ism.py"
 
@@ -88,7 +84,5 @@ rule score_variants:
         gpu=1 if USE_GPU else 0,
     params:
         window=INTERPRET["variant_window"],
-        batch_size=INTERPRET["batch_size"],
-        device=TRAIN["device"],
     script:
         "../workflow/scripts/score_variants.py"

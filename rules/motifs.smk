@@ -22,8 +22,6 @@ rule kernels_to_meme:
         mem_mb=8000,
         gpu=1 if USE_GPU else 0,
     params:
-        device=TRAIN["device"],
-        batch_size=TRAIN["eval_batch_size"],
         max_sequences=MOTIFS["max_sequences"],
         seed=config["dataset"]["seed"],
     script:

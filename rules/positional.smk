@@ -60,7 +60,6 @@ for anchor in ANCHORS:
             ethresh=POS["ethresh"],
             evalue=POS["evalue"],
             top_kernels=POS["top_kernels"],
-            device=TRAIN["device"],
         script:
             "../workflow/scripts/centrimo_anchor.py"
 

@@ -32,8 +32,10 @@ rule train_cnn:
         mem_mb=16000,
         gpu=1 if USE_GPU else 0,
     params:
-        model=config["model"],
-        train=TRAIN,
+        model=canonical(config["model"]),
+        train=canonical(
+            {k: v for k, v in TRAIN.items() if k not in EXECUTION_ONLY_TRAIN_KEYS}
+        ),
         # the resumable state between epochs, outside the declared outputs
         checkpoint="results/train/checkpoint",
     script:
@@ -57,7 +59,7 @@ rule train_baseline:
         # hg19: 1.4 M x 1,364 float32 k-mer counts (7.8 GB) and the solver's work
         mem_mb=12000,
     params:
-        baseline=config["baseline"],
+        baseline=canonical(config["baseline"]),
     script:
         "../workflow/scripts/train_baseline.py"
 
@@ -96,8 +98,5 @@ rule evaluate:
         # the test set (0.4 GB for hg19) and its k-mer counts for the baseline
         mem_mb=8000,
         gpu=1 if USE_GPU else 0,
-    params:
-        device=TRAIN["device"],
-        batch_size=TRAIN["eval_batch_size"],
     script:
         "../workflow/scripts/evaluate.py"

@@ -114,6 +114,10 @@ def test_annotation_chromosome_checks(tmp_path):
     assert (tmp_path / "sel.bed").read_text() == "chr22\t1\t3\t.\t0\t.\nchr22\t5\t8\t.\t0\t.\n"
     with pytest.raises(InputError, match="no conserved records left"):
         normalize_annotation(bed, "conserved", sizes, tmp_path / "none.bed", selected="chrX")
+    # rows on chromosomes the selection leaves out need not be in the FASTA (alt haplotypes)
+    bed.write_text("chr6_ssto_hap7\t10\t20\nchr22\t1\t3\n")
+    summary = normalize_annotation(bed, "conserved", sizes, tmp_path / "alt.bed", selected="chr22")
+    assert summary["other_chromosome"] == 1 and summary["kept"] == 1
 
 
 def test_seq_table_refuses_letters_that_are_not_dna(tmp_path):

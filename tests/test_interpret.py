@@ -369,9 +369,15 @@ def test_score_refuses_too_long_sequences(scoring_setup, capsys):
 @pytest.mark.parametrize(
     "record, message",
     [
-        ("chr1\tabc\tx\tA\tC\t.\tPASS\t.", "line 4: POS 'abc' is not a whole number"),
-        ("chr1\t0\tx\tA\tC\t.\tPASS\t.", "line 4: POS must be 1 or more"),
-        ("chr1\t10\tx\tA", "line 4: expected at least 8 tab-separated VCF columns, found 4"),
+        ("chr1\tabc\tx\tA\tC\t.\tPASS\t.", "line 5: POS 'abc' is not a whole number"),
+        ("chr1\t0\tx\tA\tC\t.\tPASS\t.", "line 5: POS must be 1 or more"),
+        ("chr1\t10\tx\tA", "line 5: expected at least 8 tab-separated VCF columns, found 4"),
+        # htslib would read these as 0 and missing, and the annotated VCF would carry that
+        ("chr1\t10\tx\tA\tC\tabc\tPASS\t.", "line 5: QUAL 'abc' is not a number (or '.')"),
+        (
+            "chr1\t10\tx\tA\tC\t.\tPASS\tDP=abc",
+            "line 5: INFO DP=abc: 'abc' is not a valid Integer value (as the header declares it)",
+        ),
     ],
 )
 def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, message):
@@ -382,10 +388,23 @@ def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, mes
     tmp_path, chrom = scoring_setup
     good = f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t."
     header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
+    header += '##INFO=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n'
     header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     path = tmp_path / "bad.vcf"
     path.write_text(header + record + "\n" + good + "\n")
     with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
         variant_tests(path, genome, 40)
-    assert err.value.line == 4
+    assert err.value.line == 5
     assert str(err.value) == f"{path}, {message}"
+
+
+def test_bed_intervals_are_read_on_their_strand(scoring_setup):
+    from deepcons.encoding import sequence_of
+    from deepcons.scoring import read_bed_sequences
+
+    tmp_path, chrom = scoring_setup
+    (tmp_path / "s.bed").write_text("chr1\t10\t20\tplus\t0\t+\nchr1\t10\t20\tminus\t0\t-\n")
+    names, seqs = read_bed_sequences(tmp_path / "s.bed", tmp_path / "genome.fa", 40)
+    reverse_complement = chrom[10:20][::-1].translate(str.maketrans("ACGT", "TGCA"))
+    assert names == ["plus", "minus"]
+    assert [sequence_of(s) for s in seqs] == [chrom[10:20], reverse_complement]

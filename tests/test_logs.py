@@ -1,5 +1,9 @@
 """Rule scripts' logging: one line for bad input, the traceback of anything else, cleanup."""
 
+import os
+import subprocess
+import sys
+import textwrap
 from types import SimpleNamespace
 
 import pytest
@@ -44,3 +48,28 @@ def test_success_is_logged_with_its_time(tmp_path):
     run_rule(seen.append, _rule(tmp_path))
     text = (tmp_path / "logs" / "demo.log").read_text()
     assert len(seen) == 1 and "rule demo_rule started" in text and "rule demo_rule done in" in text
+
+
+def test_a_killed_job_removes_its_temporary_files(tmp_path):
+    # SIGTERM (Snakemake stopping a job, scancel) unwinds the script: no .tmp file is left
+    script = textwrap.dedent(
+        f"""
+        import os, signal, time
+        from types import SimpleNamespace
+        from deepcons.atomic import atomic_open
+        from deepcons.logs import run_rule
+
+        def main(_):
+            with atomic_open({str(tmp_path / "out.txt")!r}) as out:
+                out.write("half")
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(30)
+
+        run_rule(main, SimpleNamespace(rule="demo_rule", log=[{str(tmp_path / "demo.log")!r}]))
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", script], env=env, timeout=60)
+    assert done.returncode == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.log"]
+    assert "stopped by signal 15" in (tmp_path / "demo.log").read_text()

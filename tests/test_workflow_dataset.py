@@ -1,6 +1,9 @@
 """The dataset stage run by Snakemake: the demo, sequences mode, downloads, bad input."""
 
 import hashlib
+import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -50,6 +53,17 @@ def test_demo_dataset_from_another_directory(demo_run):
     # no downloads or stray outputs outside results/ and logs/
     assert not (demo_run / "resources").exists()
     assert (demo_run / "logs" / "encode_dataset.log").read_text().count("sequences") >= 3
+
+
+def test_a_mistyped_input_path_is_an_error_even_with_results_there(demo_run, tmp_path):
+    config = demo_config(input={"conserved": str(tmp_path / "conserved_typo.bed")})
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(config))
+    extra = ["-n", "--configfile", str(tmp_path / "typo.yaml")]
+    result = run_snakemake(demo_run, "dataset", extra=extra, check=False)
+    assert result.returncode != 0
+    assert f"config input.conserved: file not found: {tmp_path}/conserved_typo.bed" in (
+        result.stdout + result.stderr
+    )
 
 
 def test_same_config_same_bytes(demo_run, tmp_path):
@@ -167,6 +181,12 @@ def test_empty_conserved_set(tmp_path):
             {"input": {"repeats": "missing.bed"}},
             "config input.repeats: file not found: missing.bed",
         ),
+        ({"inputs": {"mode": "genome"}}, "config (top level): Additional properties"),
+        ({"train": {"batch_size": "32"}}, "config train.batch_size: '32' is not of type"),
+        (
+            {"interpret": {"variant_window": 1500}},
+            "config interpret.variant_window: 1500 bp exceeds dataset.pad_length (1000 bp)",
+        ),
     ],
 )
 def test_bad_config_values(tmp_path, overrides, message):
@@ -175,6 +195,8 @@ def test_bad_config_values(tmp_path, overrides, message):
     )
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+    # one line, not jsonschema's dump of the schema
+    assert "Failed validating" not in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
 
 
@@ -221,3 +243,25 @@ def test_motif_database_is_needed_only_by_the_motif_stage(tmp_path):
     assert (
         "config motifs.database: file not found: no/such/file.meme" in result.stdout + result.stderr
     )
+
+
+def test_rules_import_the_library_beside_the_snakefile(tmp_path):
+    # a second checkout run with -s, while the virtual env's editable install is this one
+    copy = tmp_path / "checkout"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for part in ("rules", "workflow", "report", "envs"):
+        shutil.copytree(REPO / part, copy / part, ignore=ignore)
+    for part in ("Snakefile", "config.yaml"):
+        shutil.copy(REPO / part, copy / part)
+    logs = copy / "workflow/scripts/deepcons/logs.py"
+    logs.write_text(logs.read_text().replace('"rule %s started"', '"rule %s started (copy)"'))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    cmd = [sys.executable, "-m", "snakemake", "results/genome/selected.sizes", "--cores", "1"]
+    cmd += ["-s", str(copy / "Snakefile"), "-d", str(workdir)]
+    cmd += ["--configfile", str(workdir / "config.yaml")]
+    (workdir / "config.yaml").write_text(yaml.safe_dump(demo_config()))
+    subprocess.run(cmd, cwd=workdir, check=True, capture_output=True)
+    log = (workdir / "logs/select_chromosomes.log").read_text()
+    assert "rule select_chromosomes started (copy)" in log
+    assert "kept 1 of 1 sequences (input.chromosomes '.*'): chr22" in log

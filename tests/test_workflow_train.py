@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from workflow_runner import REPO, demo_config, run_snakemake
 
@@ -54,6 +55,31 @@ def test_train_stage_outputs(trained):
     # the resumable state is gone once training has finished
     assert not (trained / "results/train/checkpoint/state.safetensors").exists()
     assert "epoch 24/24" in (trained / "logs/train_cnn.log").read_text()
+
+
+def test_key_order_written_defaults_and_speed_settings_rerun_nothing(trained, tmp_path):
+    config = demo_config(train=TRAIN_SETTINGS)
+    # the same settings in another order, with defaults written out...
+    edited = {
+        section: dict(reversed(list(values.items()))) if isinstance(values, dict) else values
+        for section, values in reversed(list(config.items()))
+    }
+    edited["train"]["learning_rate"] = 0.005
+    edited["baseline"] = {"max_iter": 1000, "kmax": 5}
+    # ...and settings that change only how fast it runs
+    edited["train"].update(threads=2, device="cpu", eval_batch_size=64)
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+    result = run_snakemake(
+        trained, "train", extra=["-n", "--configfile", str(tmp_path / "edited.yaml")]
+    )
+    assert "Nothing to be done" in result.stdout + result.stderr
+    # a real change does rerun training
+    edited["train"]["learning_rate"] = 0.01
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+    result = run_snakemake(
+        trained, "train", extra=["-n", "--configfile", str(tmp_path / "edited.yaml")]
+    )
+    assert "rule train_cnn:" in result.stdout
 
 
 def checkpoint_epoch(workdir):

@@ -87,7 +87,7 @@ def main(smk):
     outdir = Path(smk.output.tsv).parent
     names, sequences = read_fasta(smk.input.fasta)
     kernels = read_meme(smk.input.kernels).motifs
-    device = resolve_device(p.device)
+    device = resolve_device(smk.config["train"]["device"])
     log.info(
         "CentriMo of %d kernels on %d %s windows (%s)",
         len(kernels),

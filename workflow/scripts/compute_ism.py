@@ -22,16 +22,18 @@ from deepcons.scoring import model_layout
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    device = resolve_device(smk.params.device)
+    device = resolve_device(smk.config["train"]["device"])
     model, info = load_model(smk.input.weights, device=device)
     layout = model_layout(info)
-    names, seqs, _ = interpret_sequences(smk, layout, smk.params.n_sequences)
+    names, seqs, _ = interpret_sequences(
+        smk, layout, smk.params.n_sequences, all_user_records=False
+    )
     outdir = Path(smk.output.heatmaps)
     outdir.mkdir(parents=True, exist_ok=True)
     with atomic_open(smk.output.tsv) as out:
         out.write("id\tposition\tref\talt\tdelta_logit\tdelta_prob\n")
         for i, (name, seq) in enumerate(zip(names, seqs, strict=True), 1):
-            ism = compute_ism(model, seq, layout, smk.params.batch_size, device)
+            ism = compute_ism(model, seq, layout, smk.config["interpret"]["batch_size"], device)
             for pos, ref, alt, dl, dp in zip(
                 ism["position"],
                 ism["ref"],

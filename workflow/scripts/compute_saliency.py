@@ -14,10 +14,12 @@ from deepcons.scoring import model_layout
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    device = resolve_device(smk.params.device)
+    device = resolve_device(smk.config["train"]["device"])
     model, info = load_model(smk.input.weights, device=device)
     layout = model_layout(info)
-    names, seqs, probs = interpret_sequences(smk, layout, smk.params.n_sequences)
+    names, seqs, probs = interpret_sequences(
+        smk, layout, smk.params.n_sequences, all_user_records=True
+    )
     log.info("saliency of %d sequences on %s", len(seqs), device)
     write_saliency_outputs(
         model,
@@ -26,7 +28,7 @@ def main(smk):
         names,
         seqs,
         Path(smk.output.tsv).parent,
-        smk.params.batch_size,
+        smk.config["interpret"]["batch_size"],
         probs,
     )
 

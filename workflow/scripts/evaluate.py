@@ -20,7 +20,7 @@ log = logging.getLogger("deepcons.evaluate")
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    device = resolve_device(smk.params.device)
+    device = resolve_device(smk.config["train"]["device"])
     model, _ = load_model(smk.input.weights, device=device)
     baseline = load_baseline(smk.input.baseline)
     directory = smk.input.info.rsplit("/", 1)[0]
@@ -29,7 +29,11 @@ def main(smk):
         codes, labels = load_split(directory, split)
         progress = Progress(f"{split} sequences scored", len(codes))
         cnn = predict_logits(
-            model, codes, batch_size=smk.params.batch_size, device=device, progress=progress
+            model,
+            codes,
+            batch_size=smk.config["train"]["eval_batch_size"],
+            device=device,
+            progress=progress,
         )
         progress.finish()
         scores = {"cnn": cnn.numpy(), "logreg": baseline_logits(baseline, codes)}

@@ -16,7 +16,7 @@ from deepcons.modelio import load_model
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    device = resolve_device(smk.params.device)
+    device = resolve_device(smk.config["train"]["device"])
     model, _ = load_model(smk.input.weights, device=device)
     codes, _ = load_split(smk.input.info.rsplit("/", 1)[0], "train")
     if smk.params.max_sequences and smk.params.max_sequences < len(codes):
@@ -31,7 +31,11 @@ def main(smk):
     )
     progress = Progress("sequences", len(codes))
     motifs = kernel_motifs(
-        model, codes, batch_size=smk.params.batch_size, device=device, progress=progress
+        model,
+        codes,
+        batch_size=smk.config["train"]["eval_batch_size"],
+        device=device,
+        progress=progress,
     )
     progress.finish()
     write_meme(smk.output.meme, motifs)

@@ -13,7 +13,7 @@ from deepcons.scoring import model_layout
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    device = resolve_device(smk.params.device)
+    device = resolve_device(smk.config["train"]["device"])
     model, info = load_model(smk.input.weights, device=device)
     write_variant_outputs(
         model,
@@ -23,7 +23,7 @@ def main(smk):
         smk.input.genome,
         smk.params.window,
         Path(smk.output.tsv).parent,
-        smk.params.batch_size,
+        smk.config["interpret"]["batch_size"],
     )
 
 

@@ -5,7 +5,12 @@ import re
 from deepcons.atomic import atomic_open
 from deepcons.errors import InputError
 from deepcons.genome import read_sizes
-from deepcons.logs import run_rule
+from deepcons.logs import log, run_rule
+
+
+def listed(names: list[str], at_most: int = 30) -> str:
+    shown = ", ".join(names[:at_most])
+    return shown + (f" and {len(names) - at_most} more" if len(names) > at_most else "")
 
 
 def main(smk):
@@ -22,6 +27,16 @@ def main(smk):
             f"({', '.join(list(sizes)[:5])}, ...)",
             "config",
         )
+    dropped = [name for name in sizes if name not in kept]
+    log.info(
+        "kept %d of %d sequences (input.chromosomes %r): %s",
+        len(kept),
+        len(sizes),
+        pattern,
+        listed(list(kept)),
+    )
+    if dropped:
+        log.info("left out: %s", listed(dropped))
     with atomic_open(smk.output.sizes) as out:
         out.writelines(f"{name}\t{size}\n" for name, size in kept.items())
 

@@ -27,15 +27,16 @@ def main(smk):
         "pad_length": info["pad_length"],
         "spacer_length": info["spacer_length"],
     }
-    t = smk.params.train
+    t = smk.params.train  # the settings that shape the model (rerun triggers)
+    run = smk.config["train"]  # and how it runs: device, validation batch size
     settings = TrainSettings(
         batch_size=t["batch_size"],
-        eval_batch_size=t["eval_batch_size"],
+        eval_batch_size=run["eval_batch_size"],
         max_epochs=t["max_epochs"],
         patience=t["patience"],
         learning_rate=t["learning_rate"],
         seed=t["seed"],
-        device=t["device"],
+        device=run["device"],
     )
     data_hash = hash_files(smk.input.arrays)
     torch.manual_seed(settings.seed)
@@ -52,7 +53,7 @@ def main(smk):
     checkpoint = Checkpoint(smk.params.checkpoint)
     _, state = train(model, train_data, valid_data, settings, checkpoint, key, on_epoch)
     provenance = {
-        "config": {"model": smk.params.model, "train": t},
+        "config": {"model": smk.params.model, "train": run},
         "data_sha256": data_hash,
         "best_epoch": state.best_epoch,
         "best_valid_loss": state.best_loss,

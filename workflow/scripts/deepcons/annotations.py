@@ -38,6 +38,10 @@ def check_records(
     counts = Counter() if counts is None else counts
     kept = []
     for record in records:
+        # first: rows on chromosomes left out (alt haplotypes...) need not be in the FASTA
+        if selected is not None and not selected.fullmatch(record.chrom):
+            counts["other_chromosome"] += 1
+            continue
         if need_strand and record.strand not in ("+", "-"):
             raise InputError(
                 f"expected a strand (+ or -), got {record.strand!r}: TSS, TES and hairpin "
@@ -64,9 +68,6 @@ def check_records(
                 path,
                 record.line,
             )
-        if selected is not None and not selected.fullmatch(record.chrom):
-            counts["other_chromosome"] += 1
-            continue
         counts["kept"] += 1
         kept.append(record)
     return kept

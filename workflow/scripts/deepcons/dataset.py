@@ -3,7 +3,7 @@
 A :class:`SequenceSet` keeps its sequences end to end in one uint8 code array with their
 lengths, so that 1.8 M sequences cost their bases and not 1.8 M Python objects.
 
-Files of a split ``S`` (DESIGN.md output contract) in the dataset folder:
+Files of a split ``S`` in the dataset folder (the README's outputs):
 
 ``S.seq``          ``SEQUENCE<TAB>LABEL``, no header (the DeepCons data release layout)
 ``S.codes.npy``    uint8 (n, width) rows in the paper's two-strand layout (memory-mappable)

@@ -29,7 +29,7 @@ from .errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
-# Which formats make sense for which input of the workflow (DESIGN.md `input:` keys).
+# Which formats make sense for which input of the workflow (config keys input.*).
 ACCEPTED = {
     "conserved": ("bed", "bed12", "phastcons"),
     "repeats": ("bed", "bed12", "rmsk"),

@@ -3,16 +3,26 @@ most confidently conserved sequences."""
 
 from __future__ import annotations
 
+import logging
 
-def interpret_sequences(smk, layout, count: int):
-    """(names, code arrays, probabilities or None) for the rules of the interpret stage."""
+log = logging.getLogger(__name__)
+
+
+def interpret_sequences(smk, layout, count: int, all_user_records: bool):
+    """(names, code arrays, probabilities or None) for the rules of the interpret stage.
+
+    ``count`` test sequences; of a user's FASTA or BED, every record when
+    ``all_user_records``, else the first ``count``."""
     from .scoring import most_confident_conserved, read_bed_sequences, read_fasta_sequences
 
     source = smk.input
     if "fasta" in source.keys():
         names, seqs = read_fasta_sequences(source.fasta, layout.pad_length)
-        return names[:count], seqs[:count], None
-    if "bed" in source.keys():
+    elif "bed" in source.keys():
         names, seqs = read_bed_sequences(source.bed, source.genome, layout.pad_length)
-        return names[:count], seqs[:count], None
-    return most_confident_conserved(source.predictions, source.test_seq, count)
+    else:
+        return most_confident_conserved(source.predictions, source.test_seq, count)
+    if not all_user_records and len(names) > count:
+        log.info("the first %d of %d sequences (config interpret.ism_count)", count, len(names))
+        names, seqs = names[:count], seqs[:count]
+    return names, seqs, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_path)
+    previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     start = time.monotonic()
     log.info("rule %s started", snakemake.rule)
     try:
@@ -45,9 +47,17 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
         log.exception("rule %s failed", snakemake.rule)
         sys.exit(1)
     finally:
+        signal.signal(signal.SIGTERM, previous_handler)
         if cleanup is not None:
             cleanup()
     log.info("rule %s done in %.1f s", snakemake.rule, time.monotonic() - start)
+
+
+def _stop_on_sigterm(signum, frame):
+    """A killed job (Snakemake, a cluster's scancel) unwinds like a failed one: temporary files
+    are removed and the last checkpoint stays, rather than the process vanishing mid-write."""
+    log.error("stopped by signal %d", signum)
+    raise SystemExit(128 + signum)
 
 
 class Progress:

@@ -43,8 +43,9 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
         parser.add_argument(
             "--window",
             type=int,
-            default=None,
-            help="genome window around each variant (default: the model's input length)",
+            default=100,
+            help="genome window around each variant, in bp (default: 100, near the length of "
+            "the training elements; a longer one dilutes the variant's effect)",
         )
     parser.add_argument("--genome", help="genome FASTA (with --bed or --vcf)")
     parser.add_argument(
@@ -101,7 +102,7 @@ def _score(args) -> None:
             device,
             args.vcf,
             args.genome,
-            args.window or layout.pad_length,
+            args.window,
             Path(args.output),
             args.batch_size,
         )

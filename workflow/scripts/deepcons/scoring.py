@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encoding import Layout, codes_of, encode_rows
+from .encoding import COMPLEMENT_CODE, Layout, codes_of, encode_rows
 from .errors import InputError
 
 
@@ -38,7 +38,8 @@ def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndar
 
 
 def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
-    """Names and codes of BED intervals of a genome (BED3+, any accepted BED flavour)."""
+    """Names and codes of BED intervals of a genome (BED3+, any accepted BED flavour), each
+    read 5' to 3' on its strand: a BED6 ``-`` interval is reverse complemented."""
     from .annotations import check_records
     from .formats import read_records
     from .genome import Genome
@@ -56,8 +57,12 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
                 )
             if r.end == r.start:
                 raise InputError("empty interval", bed, r.line)
-            names.append(r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}")
-            seqs.append(genome.chromosome_codes(r.chrom)[r.start : r.end].copy())
+            name = r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}"
+            codes = genome.chromosome_codes(r.chrom)[r.start : r.end].copy()
+            if r.strand == "-":  # read 5' to 3' on its own strand, as a BED6 user means it
+                codes = COMPLEMENT_CODE[codes[::-1]]
+            names.append(name)
+            seqs.append(codes)
     if not seqs:
         raise InputError("no intervals", bed)
     return names, seqs

@@ -84,6 +84,7 @@ def variant_tests(
         raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
     n_records = 0
     with vcf:
+        check_typed_fields(vcf_path, {name: info.type for name, info in vcf.header.info.items()})
         try:
             for i, rec in enumerate(vcf):
                 n_records += 1
@@ -107,6 +108,48 @@ def variant_tests(
             line, text = _data_line(vcf_path, n_records)
             raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
     return tests, n_records
+
+
+def check_typed_fields(path, info_types: dict[str, str]) -> None:
+    """Refuse a QUAL, or a value of an Integer or Float INFO field, that is not a number.
+
+    htslib reads such values as 0 or missing without a word, and the annotated VCF would
+    then carry the changed value."""
+    from .formats import open_text
+
+    parse = {"Integer": int, "Float": float}
+    with open_text(path, errors="replace") as lines:
+        for number, text in enumerate(lines, 1):
+            if text.startswith("#"):
+                continue
+            fields = text.rstrip("\n").split("\t")
+            if len(fields) < 8:
+                continue  # reported by the record reader, with the column count
+            if fields[5] != ".":
+                try:
+                    float(fields[5])
+                except ValueError:
+                    raise InputError(
+                        f"QUAL {fields[5]!r} is not a number (or '.')", path, number
+                    ) from None
+            if fields[7] == ".":
+                continue
+            for entry in fields[7].split(";"):
+                key, _, value = entry.partition("=")
+                kind = info_types.get(key)
+                if kind not in parse or not value:
+                    continue
+                for item in value.split(","):
+                    try:
+                        if item != ".":
+                            parse[kind](item)
+                    except ValueError:
+                        raise InputError(
+                            f"INFO {key}={value}: {item!r} is not a valid {kind} value "
+                            "(as the header declares it)",
+                            path,
+                            number,
+                        ) from None
 
 
 def _data_line(path, index: int) -> tuple[int | None, str | None]:
@@ -203,14 +246,17 @@ def write_annotated_vcf(
     by_record: dict[int, list[tuple[int, Test]]] = {}
     for k, t in enumerate(tests):
         by_record.setdefault(t.record, []).append((k, t))
+    chroms, symbolic = set(), False
     with pysam.VariantFile(str(vcf_path)) as vcf:
-        chroms = {rec.chrom for rec in vcf}
+        for rec in vcf:
+            chroms.add(rec.chrom)
+            symbolic = symbolic or any(alt.startswith("<") for alt in rec.alts or ())
     with pysam.VariantFile(str(vcf_path)) as vcf:
         # declared before any record is read, so that records and writer share one header
         header = vcf.header
         for chrom in sorted(chroms - set(header.contigs)):  # a VCF may leave contigs undeclared
             header.contigs.add(chrom)
-        if "END" not in header.info:  # htslib writes END for symbolic alleles (<DEL>...)
+        if symbolic and "END" not in header.info:  # htslib writes END for <DEL>...
             header.info.add("END", 1, "Integer", "End position of the variant")
         for name, number, kind, description in INFO_FIELDS:
             if name not in header.info:  # an earlier DeepCons output keeps its definitions
