@@ -1,12 +1,13 @@
 """Rule plot_kernel_logos: trimmed logos of every kernel (PDF) and the most informative (PNG)."""
 
 from deepcons.logos import information_content, logo_pages
-from deepcons.logs import run_rule
+from deepcons.logs import log, run_rule
 from deepcons.meme_io import read_meme
 
 
 def main(smk):
     motifs = read_meme(smk.input.meme).motifs
+    log.info("%d kernel motifs: all in %s", len(motifs), smk.output.pdf)
     logo_pages(motifs, [smk.output.pdf], title="Kernel motifs")
     ranked = sorted(motifs, key=lambda m: -information_content(m.probs).sum())
     logo_pages(

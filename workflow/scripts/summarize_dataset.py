@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from deepcons.atomic import atomic_open
-from deepcons.logs import run_rule
+from deepcons.logs import log, run_rule
 from deepcons.plots import LABEL_COLORS, LABEL_NAMES, plt, save_figure
 
 
@@ -74,6 +74,15 @@ def main(smk):
     with atomic_open(smk.output.steps) as out:
         steps.to_csv(out, sep="\t", index=False)
     table = split_table(index)
+    for row in table.itertuples():
+        log.info(
+            "%s, label %d: %d sequences, median %g bp, GC %.3f",
+            row.split,
+            row.label,
+            row.n,
+            row.length_median,
+            row.gc_mean,
+        )
     with atomic_open(smk.output.summary) as out:
         table.to_csv(out, sep="\t", index=False)
     plot(index, table, [smk.output.png, smk.output.pdf])

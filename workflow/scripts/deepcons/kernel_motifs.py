@@ -38,7 +38,8 @@ def kernel_counts(model, codes, batch_size: int = 256, device="cpu", progress=No
     ]
     nsites = [torch.zeros(c.out_channels, dtype=torch.int64, device=device) for c in layers]
     for start in range(0, len(codes), batch_size):
-        batch = torch.as_tensor(np.asarray(codes[start : start + batch_size])).to(device)
+        # a copy: the codes may be a read-only memory map, which torch will not wrap
+        batch = torch.from_numpy(np.array(codes[start : start + batch_size])).to(device)
         x = one_hot(batch, layers[0].weight.dtype)
         for i, conv in enumerate(layers):
             values, argmax = conv_max_argmax(x, conv.weight, conv.bias, codes=batch)

@@ -254,7 +254,10 @@ def predict_logits(
     model.eval()
     out = []
     for start in range(0, len(codes), batch_size):
-        batch = torch.as_tensor(codes[start : start + batch_size]).to(device)
+        batch = codes[start : start + batch_size]
+        if not isinstance(batch, torch.Tensor):  # a copy: torch will not wrap a read-only map
+            batch = torch.from_numpy(batch.copy())
+        batch = batch.to(device)
         out.append(model(batch).float().cpu())
         if progress is not None:
             progress.update(len(batch))
