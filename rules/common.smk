@@ -62,6 +62,12 @@ def canonical(value):
     return value
 
 
+def variant_window():
+    """interpret.variant_window, or its default: 100 bp, or the model's input if shorter."""
+    window = config["interpret"]["variant_window"]
+    return window if window else min(100, config["dataset"]["pad_length"])
+
+
 def config_error(key, message):
     raise WorkflowError(f"config {key}: {message}")
 
@@ -92,7 +98,7 @@ def check_config():
     if ds["min_length"] > ds["max_length"]:
         config_error("dataset.min_length", "exceeds dataset.max_length")
     inter = config["interpret"]
-    if inter["variant_window"] > ds["pad_length"]:
+    if inter.get("vcf") and (inter["variant_window"] or 0) > ds["pad_length"]:
         config_error(
             "interpret.variant_window",
             f"{inter['variant_window']} bp exceeds dataset.pad_length ({ds['pad_length']} bp), "
@@ -198,7 +204,9 @@ def resolve_path(value, key):
 # unnoticed because the results made from the old one are already there. (The motif
 # database is looked for when the motif stage is asked for.)
 for _key, _value in configured_paths().items():
-    if not _key.startswith("motifs."):
+    if not _key.startswith("motifs.") and not (
+        MODE == "genome" and _key.startswith("sequences.")
+    ):
         resolve_path(_value, _key)
 
 

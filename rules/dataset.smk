@@ -82,7 +82,7 @@ rule encode_dataset:
         mode=MODE,
         pad_length=DS["pad_length"],
         spacer_length=DS["spacer_length"],
-        split=DS["split"],
+        split=canonical(DS["split"]),
         seed=DS["seed"],
     script:
         "../workflow/scripts/encode_dataset.py"

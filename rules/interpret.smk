@@ -83,6 +83,6 @@ rule score_variants:
     resources:
         gpu=1 if USE_GPU else 0,
     params:
-        window=INTERPRET["variant_window"],
+        window=variant_window(),
     script:
         "../workflow/scripts/score_variants.py"

@@ -184,7 +184,7 @@ def test_empty_conserved_set(tmp_path):
         ({"inputs": {"mode": "genome"}}, "config (top level): Additional properties"),
         ({"train": {"batch_size": "32"}}, "config train.batch_size: '32' is not of type"),
         (
-            {"interpret": {"variant_window": 1500}},
+            {"interpret": {"variant_window": 1500, "vcf": "https://example.org/v.vcf.gz"}},
             "config interpret.variant_window: 1500 bp exceeds dataset.pad_length (1000 bp)",
         ),
     ],

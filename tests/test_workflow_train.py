@@ -57,15 +57,20 @@ def test_train_stage_outputs(trained):
     assert "epoch 24/24" in (trained / "logs/train_cnn.log").read_text()
 
 
+def reordered(value):
+    """The same config with every mapping's keys in reverse order."""
+    if isinstance(value, dict):
+        return {key: reordered(value[key]) for key in reversed(list(value))}
+    return value
+
+
 def test_key_order_written_defaults_and_speed_settings_rerun_nothing(trained, tmp_path):
     config = demo_config(train=TRAIN_SETTINGS)
     # the same settings in another order, with defaults written out...
-    edited = {
-        section: dict(reversed(list(values.items()))) if isinstance(values, dict) else values
-        for section, values in reversed(list(config.items()))
-    }
+    edited = reordered(config)
     edited["train"]["learning_rate"] = 0.005
     edited["baseline"] = {"max_iter": 1000, "kmax": 5}
+    edited["dataset"]["split"] = {"test": 0.1, "train": 0.8}  # valid left to its default
     # ...and settings that change only how fast it runs
     edited["train"].update(threads=2, device="cpu", eval_batch_size=64)
     (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))

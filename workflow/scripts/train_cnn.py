@@ -3,6 +3,7 @@
 import torch
 
 from deepcons.dataset import load_split, read_dataset_info
+from deepcons.devices import resolve_device
 from deepcons.figures_train import plot_learning_curve
 from deepcons.logs import run_rule
 from deepcons.model import build_model, count_parameters
@@ -41,7 +42,9 @@ def main(smk):
     data_hash = hash_files(smk.input.arrays)
     torch.manual_seed(settings.seed)
     model = build_model(hparams, fast=t["fast_conv"])
-    key = fingerprint(hparams, settings.__dict__, data_hash)
+    # what the run's weights depend on: not the validation batch size; the device resolved
+    shaping = {k: v for k, v in settings.__dict__.items() if k not in ("eval_batch_size", "device")}
+    key = fingerprint(hparams, shaping, resolve_device(settings.device).type, data_hash)
     directory = smk.input.info.rsplit("/", 1)[0]
     train_data = load_split(directory, "train")
     valid_data = load_split(directory, "valid")

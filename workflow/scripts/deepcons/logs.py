@@ -56,6 +56,7 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
 def _stop_on_sigterm(signum, frame):
     """A killed job (Snakemake, a cluster's scancel) unwinds like a failed one: temporary files
     are removed and the last checkpoint stays, rather than the process vanishing mid-write."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second one ends the process at once
     log.error("stopped by signal %d", signum)
     raise SystemExit(128 + signum)
 

@@ -28,6 +28,8 @@ def compile_parallel(module_globals: dict, names: tuple[str, ...]) -> tuple | No
                 # Not OpenMP: numba's OpenMP pool shares the process's libgomp with PyTorch and
                 # raises torch's intra-op threads to the machine's count, past the job's
                 # share, and PyTorch's elementwise ops then gave rare irreproducible results.
+                # (workqueue allows one caller at a time: no deepcons code calls these loops
+                # from several Python threads at once)
                 if numba.config.THREADING_LAYER == "default":
                     numba.config.THREADING_LAYER = "workqueue"
                 module_globals["_prange"] = numba.prange

@@ -43,9 +43,10 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
         parser.add_argument(
             "--window",
             type=int,
-            default=100,
-            help="genome window around each variant, in bp (default: 100, near the length of "
-            "the training elements; a longer one dilutes the variant's effect)",
+            default=None,
+            help="genome window around each variant, in bp (default: 100, or the model's input "
+            "if shorter: near the length of the training elements; a longer one dilutes the "
+            "variant's effect)",
         )
     parser.add_argument("--genome", help="genome FASTA (with --bed or --vcf)")
     parser.add_argument(
@@ -102,7 +103,7 @@ def _score(args) -> None:
             device,
             args.vcf,
             args.genome,
-            args.window,
+            args.window or min(100, layout.pad_length),
             Path(args.output),
             args.batch_size,
         )

@@ -61,6 +61,8 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
             codes = genome.chromosome_codes(r.chrom)[r.start : r.end].copy()
             if r.strand == "-":  # read 5' to 3' on its own strand, as a BED6 user means it
                 codes = COMPLEMENT_CODE[codes[::-1]]
+                if r.name in ("", "."):
+                    name += "(-)"
             names.append(name)
             seqs.append(codes)
     if not seqs:

@@ -2151,12 +2151,19 @@ def _compare_compiled(
         # its pi0 bootstraps query after query)
         try:
             ranking.snapshot(starts)
+        except BaseException as error:  # SIGTERM included: the workers stop at their next piece
+            failures.append(error)
+            raise
         finally:
             with ranking.snapshot_condition:  # never leave a worker waiting
                 ranking.snapshots_ready = max(ranking.snapshots_ready, len(starts))
                 ranking.snapshot_condition.notify_all()
-        for future in futures:
-            future.result()
+        try:
+            for future in futures:
+                future.result()
+        except BaseException as error:
+            failures.append(error)
+            raise
 
 
 def _kernel_columns(cols: np.ndarray, dist: str) -> tuple[np.ndarray, np.ndarray]:
@@ -2203,7 +2210,11 @@ def _compare_numpy(
                     run(index)
             else:
                 with ThreadPoolExecutor(n_jobs) as pool:
-                    list(pool.map(run, range(len(query_probs))))
+                    try:
+                        list(pool.map(run, range(len(query_probs))))
+                    except BaseException:  # SIGTERM included: drop the queries not started
+                        pool.shutdown(cancel_futures=True)
+                        raise
     finally:
         _WORKSPACE.buffers.clear()  # this thread's scratch arrays: tens of megabytes
     return best

@@ -12,6 +12,8 @@ listed with the reason in a separate table and keep their place, unscored, in th
 from __future__ import annotations
 
 import logging
+import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,39 +119,50 @@ def check_typed_fields(path, info_types: dict[str, str]) -> None:
     then carry the changed value."""
     from .formats import open_text
 
-    parse = {"Integer": int, "Float": float}
-    with open_text(path, errors="replace") as lines:
-        for number, text in enumerate(lines, 1):
-            if text.startswith("#"):
-                continue
-            fields = text.rstrip("\n").split("\t")
-            if len(fields) < 8:
-                continue  # reported by the record reader, with the column count
-            if fields[5] != ".":
-                try:
-                    float(fields[5])
-                except ValueError:
-                    raise InputError(
-                        f"QUAL {fields[5]!r} is not a number (or '.')", path, number
-                    ) from None
-            if fields[7] == ".":
-                continue
-            for entry in fields[7].split(";"):
-                key, _, value = entry.partition("=")
-                kind = info_types.get(key)
-                if kind not in parse or not value:
-                    continue
-                for item in value.split(","):
-                    try:
-                        if item != ".":
-                            parse[kind](item)
-                    except ValueError:
-                        raise InputError(
-                            f"INFO {key}={value}: {item!r} is not a valid {kind} value "
-                            "(as the header declares it)",
-                            path,
-                            number,
-                        ) from None
+    number = 0
+    try:
+        with open_text(path, errors="replace") as lines:
+            for number, text in enumerate(lines, 1):
+                _check_typed_line(text, info_types, path, number)
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"cannot be read ({err})", path, number + 1) from None
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.I)
+_INT32 = (-(2**31) + 8, 2**31 - 1)  # the lowest values are htslib's missing and end markers
+
+
+def _is_number(value: str, kind: str) -> bool:
+    if kind == "Float":
+        return _FLOAT.fullmatch(value) is not None
+    return _INTEGER.fullmatch(value) is not None and _INT32[0] <= int(value) <= _INT32[1]
+
+
+def _check_typed_line(text: str, info_types: dict[str, str], path, number: int) -> None:
+    """check_typed_fields for one line of the file (header lines pass)."""
+    if text.startswith("#"):
+        return
+    fields = text.rstrip("\r\n").split("\t")
+    if len(fields) < 8:
+        return  # reported by the record reader, with the column count
+    if fields[5] != "." and not _is_number(fields[5], "Float"):
+        raise InputError(f"QUAL {fields[5]!r} is not a number (or '.')", path, number)
+    if fields[7] == ".":
+        return
+    for entry in fields[7].split(";"):
+        key, _, value = entry.partition("=")
+        kind = info_types.get(key)
+        if kind not in ("Integer", "Float") or not value:
+            continue
+        for item in value.split(","):
+            if item != "." and not _is_number(item, kind):
+                raise InputError(
+                    f"INFO {key}={value}: {item!r} is not a valid {kind} value "
+                    "(as the header declares it)",
+                    path,
+                    number,
+                )
 
 
 def _data_line(path, index: int) -> tuple[int | None, str | None]:
