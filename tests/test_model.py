@@ -232,3 +232,19 @@ def test_model_reads_the_codes_and_matches_the_plain_model(monkeypatch):
     out_plain.sum().backward()
     for p_fast, p_plain in zip(fast.parameters(), plain.parameters(), strict=True):
         assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5)
+
+
+def test_compiled_loops_leave_torch_threads_alone():
+    # numba's OpenMP pool once raised torch's thread count past the job's share (train.threads),
+    # and PyTorch's ops on more threads than asked then broke bitwise reproducibility
+    pytest.importorskip("numba")
+    from deepcons import fastconv_compiled
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        codes = torch.randint(0, 5, (16, 64), dtype=torch.uint8)
+        fastconv_compiled.conv_max_argmax(codes, torch.randn(8, 4, 5))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
