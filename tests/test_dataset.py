@@ -14,6 +14,8 @@ from deepcons.dataset import (
 from deepcons.encoding import Layout, codes_of, sequence_of
 from deepcons.errors import InputError
 
+from workflow_runner import REPO
+
 
 def make_set(seqs, labels):
     codes = [codes_of(s) for s in seqs]
@@ -88,8 +90,8 @@ def test_bad_seq_table(tmp_path, text, line, message):
     assert err.value.line == line
 
 
-def test_real_deepcons_sequences(meme_reference):
-    data = read_seq_table(meme_reference.parent / "deepcons-samples" / "sample_tr.seq", 1000)
+def test_real_deepcons_sequences():
+    data = read_seq_table(REPO / "resources" / "samples" / "sample_tr.seq", 1000)
     assert len(data) == 5000 and int(data.labels.sum()) == 2488
     assert 30 <= data.lengths.min() and data.lengths.max() <= 967
 
