@@ -569,3 +569,45 @@ def test_deepcons_tomtom_does_not_import_torch():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == tomtom.MEME_VERSION
+
+
+@pytest.mark.parametrize("method", ["compiled", "numpy"])
+def test_a_stopped_job_stops_its_worker_threads(background_targets, method, monkeypatch):
+    # SIGTERM (run_rule makes it a SystemExit in the main thread) must not wait for the
+    # worker threads to finish every query
+    import os
+    import signal
+
+    if method == "compiled" and not tomtom._kernels():
+        pytest.skip("the compiled kernels need numba")
+    queries = random_motifs(200, np.random.default_rng(3), prefix="Q")
+    calls = []
+
+    def counted(original):
+        def wrapper(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    if method == "compiled":
+        monkeypatch.setattr(tomtom._Ranking, "rank", counted(tomtom._Ranking.rank))
+        total = len(range(0, 200, 12))  # pieces of 12 queries for 2 workers
+    else:
+        monkeypatch.setattr(tomtom, "_compare_query", counted(tomtom._compare_query))
+        total = 200
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(SystemExit):
+            tomtom.compare_motifs(
+                queries, background_targets, dist="pearson", n_jobs=2, method=method
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert 1 <= len(calls) < total / 2

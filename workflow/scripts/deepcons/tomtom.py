@@ -2210,11 +2210,8 @@ def _compare_numpy(
                     run(index)
             else:
                 with ThreadPoolExecutor(n_jobs) as pool:
-                    try:
-                        list(pool.map(run, range(len(query_probs))))
-                    except BaseException:  # SIGTERM included: drop the queries not started
-                        pool.shutdown(cancel_futures=True)
-                        raise
+                    # (an exception here, SIGTERM included, cancels the queries not started)
+                    list(pool.map(run, range(len(query_probs))))
     finally:
         _WORKSPACE.buffers.clear()  # this thread's scratch arrays: tens of megabytes
     return best
