@@ -170,9 +170,7 @@ def configured_paths():
     database = config["motifs"]["database"]
     if isinstance(database, list):
         paths.update({f"motifs.database.{i}": v for i, v in enumerate(database)})
-    elif not re.fullmatch(
-        r"JASPAR\d{4}", database
-    ):  # a JASPAR release is fetched by name
+    elif not re.fullmatch(r"JASPAR\d{4}", database):  # else a release fetched by name
         paths["motifs.database"] = database
     return {key: value for key, value in paths.items() if value}
 
