@@ -245,6 +245,9 @@ def main(argv=None) -> int:
     parser.add_argument("--peak-tflops", type=float, default=800.0, help="bf16 peak (H100)")
     parser.add_argument("--measure-peak", action="store_true", help="measure the peak instead")
     parser.add_argument("--sweep", action="store_true", help="tune the forward kernel (CUDA)")
+    parser.add_argument(
+        "--sweep-only", action="store_true", help="only the sweep, not the training benchmark"
+    )
     add_lengths_option(parser)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
@@ -259,6 +262,12 @@ def main(argv=None) -> int:
     flops = conv_flops(PAPER["kernels"])
     filled = 1 - fastconv.empty_windows(one_hot(torch.from_numpy(codes[:1024])), 10).float().mean()
 
+    if args.sweep_only:
+        if not (cuda and fastconv.use_triton(torch.zeros(1, 4, 8, device=device))):
+            print("--sweep-only needs a CUDA device and Triton")
+            return 1
+        sweep(codes[: 4 * batch], device)
+        return 0
     if cuda:
         name = torch.cuda.get_device_name(device)
         path = (
