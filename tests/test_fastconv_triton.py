@@ -4,6 +4,8 @@ On CPU the real kernels run in Triton's interpreter (small shapes); the tests ma
 compile them for a CUDA device at the paper's shapes and are skipped without one.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -243,8 +245,16 @@ def triton_everywhere(monkeypatch):
 
 def test_use_triton_only_for_cuda_tensors(monkeypatch):
     assert not fastconv.use_triton(torch.zeros(1, 4, 8))
-    monkeypatch.setenv("DEEPCONS_FASTCONV", "torch")
-    assert not fastconv.use_triton(torch.zeros(1, 4, 8))
+    # a CUDA tensor as use_triton sees it (no GPU here): an Ampere or later device
+    cuda_like = SimpleNamespace(is_cuda=True, dtype=torch.float32, device=SimpleNamespace(index=0))
+    monkeypatch.setattr(fastconv, "_tensor_cores", lambda index: True)
+    assert fastconv.use_triton(cuda_like)
+    assert not fastconv.use_triton(SimpleNamespace(**{**vars(cuda_like), "dtype": torch.int64}))
+    monkeypatch.setenv("DEEPCONS_FASTCONV", "torch")  # the opt-out
+    assert not fastconv.use_triton(cuda_like)
+    monkeypatch.delenv("DEEPCONS_FASTCONV")
+    monkeypatch.setattr(fastconv, "_tensor_cores", lambda index: False)  # before Ampere
+    assert not fastconv.use_triton(cuda_like)
 
 
 @interpreted

@@ -67,7 +67,18 @@ def test_format_recognised_from_content(tmp_path, text, kind, expected, compress
     assert detect_format(path) == expected
     fmt, records = read_records(path, kind)
     assert fmt == expected
-    assert len(list(records)) >= 1
+    records = list(records)
+    assert records and all(r.chrom == "chr22" and 0 <= r.start < r.end for r in records)
+
+
+def test_genepred_with_and_without_its_bin_column_read_the_same(tmp_path):
+    without_bin = "\n".join(line.split("\t", 1)[1] for line in REFGENE.splitlines()) + "\n"
+    _, with_records = read_records(write(tmp_path / "a.txt", REFGENE, False), "genes")
+    _, without_records = read_records(write(tmp_path / "b.txt", without_bin, False), "genes")
+    with_records, without_records = list(with_records), list(without_records)
+    assert [r[:6] for r in with_records] == [r[:6] for r in without_records]
+    first = with_records[0]
+    assert (first.chrom, first.start, first.end, first.strand) == ("chr22", 1000, 2000, "+")
 
 
 def test_phastcons_and_rmsk_columns(tmp_path):

@@ -1,7 +1,5 @@
 """Saliency, in-silico mutagenesis and variant scoring, against direct computations."""
 
-import gzip
-
 import numpy as np
 import pysam
 import pytest
@@ -201,7 +199,7 @@ def write_vcf(path, chrom_seq, compress):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_variants_scored_and_reported(scoring_setup, compress):
+def test_variants_scored_and_reported(scoring_setup, tiny, compress):
     tmp_path, chrom = scoring_setup
     vcf = write_vcf(tmp_path / ("v.vcf.gz" if compress else "v.vcf"), chrom, compress)
     out = tmp_path / "out"
@@ -253,6 +251,18 @@ def test_variants_scored_and_reported(scoring_setup, compress):
     )
     snv_row = scored[1].split("\t")
     assert float(snv_row[9]) == pytest.approx(records[0].info["DC_DELTA"][0], abs=1e-5)
+    # the SNV's effect, computed here from its window: the model on ref and on alt
+    start, end = int(snv_row[5]), int(snv_row[6])
+    assert end - start == 40 and start <= 99 < end
+    alt_seq = chrom[start:99] + snv_row[4] + chrom[100:end]
+    model = tiny.float()
+    ref_logit, alt_logit = logits_of_rows(
+        model, encode_rows([codes_of(chrom[start:end]), codes_of(alt_seq)], LAYOUT)
+    )
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    assert float(snv_row[10]) == pytest.approx(alt_logit - ref_logit, abs=2e-6)
+    assert float(snv_row[9]) == pytest.approx(sigmoid(alt_logit) - sigmoid(ref_logit), abs=2e-6)
+    assert abs(alt_logit - ref_logit) > 1e-4  # a real effect, not a zero that any code gives
     # the annotated VCF can be scored again: earlier DC_* values are replaced, not kept
     again = tmp_path / "again"
     assert (
@@ -363,7 +373,6 @@ def test_score_refuses_too_long_sequences(scoring_setup, capsys):
         == 1
     )
     assert "the model takes at most 40 bp" in capsys.readouterr().err
-    assert gzip  # (gzip is used by the bgzipped VCF case)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from deepcons.model import build_model, predict_logits
-from deepcons.training import Checkpoint, TrainSettings, roc_auc, train
+from deepcons.training import Checkpoint, TrainSettings, evaluate, roc_auc, train
 
 from planted import planted_dataset
 
@@ -33,8 +33,13 @@ def test_tiny_model_learns_a_planted_motif(planted, tmp_path):
     logits = predict_logits(model, test_data[0]).numpy()
     assert roc_auc(test_data[1], logits) > 0.95
     assert state.history[0]["epoch"] == 1 and len(state.history) == state.epoch
-    # the kept weights are the best epoch's, not the last one's
     assert min(r["valid_loss"] for r in state.history) == pytest.approx(state.best_loss, abs=1e-6)
+    # the kept weights are the best epoch's, not the last one's: the model scores it again
+    assert state.best_epoch < state.epoch  # (stopped early: the last epochs were worse)
+    valid_codes, valid_labels = (torch.from_numpy(np.asarray(a)) for a in valid_data)
+    loss, _, _ = evaluate(model, valid_codes, valid_labels.float(), 256)
+    assert loss == pytest.approx(state.best_loss, rel=1e-6)
+    assert loss < state.history[-1]["valid_loss"] - 1e-6
 
 
 @pytest.mark.parametrize(
