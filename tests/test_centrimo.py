@@ -500,3 +500,23 @@ def test_cli_background_and_region_options(meme_reference, klf1, capsys):
     rows = [line.split("\t") for line in _data_lines(capsys.readouterr().out)[1:]]
     klf4 = next(r for r in rows if r[1] == "MA0039.2")
     assert int(klf4[14]) == 65 and 21 <= float(klf4[8]) <= 149
+
+
+def test_the_workflow_reads_meme_centrimo_and_tomtom_output(meme_reference):
+    # the readers behind the positional and motif summaries, on MEME 5.5.6's own files
+    from deepcons.motif_matches import best_matches, read_tomtom
+    from deepcons.positional import read_centrimo_tsv
+
+    centrimo = read_centrimo_tsv(meme_reference / "centrimo" / "neg_centrimo.tsv")
+    first = centrimo.iloc[0]
+    assert (first["motif_id"], first["E-value"], first["bin_width"]) == ("MA0039.2", 3.5e-64, 111)
+    assert (first["sites_in_bin"], first["total_sites"]) == (369, 697)
+    assert centrimo["E-value"].is_monotonic_increasing
+    tomtom = read_tomtom(meme_reference / "tomtom" / "tomtom.out.pearson.tsv")
+    assert list(tomtom.columns[:3]) == ["Query_ID", "Target_ID", "Optimal_offset"]
+    row = tomtom.iloc[1]
+    assert (row["Target_ID"], row["Optimal_offset"], row["E-value"]) == ("V_E47_01", 1, 0.00236253)
+    best = best_matches(tomtom, {"V_E47_01": "E47"}, evalue=0.01)
+    myod = best[best["kernel"] == "V_MYOD_01"].iloc[0]
+    assert (myod["target"], myod["evalue"]) == ("V_MYOD_01", 1.52751e-17)
+    assert myod["n_matches"] == 2  # itself and V_E47_01 at E < 0.01

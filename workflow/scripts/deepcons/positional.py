@@ -17,7 +17,10 @@ def read_centrimo_tsv(path) -> pd.DataFrame:
     with open(path) as handle:
         text = "".join(line for line in handle if line.strip() and not line.startswith("#"))
     table = (
-        pd.read_csv(io.StringIO(text), sep="\t", skipinitialspace=True) if text else pd.DataFrame()
+        # index_col=False: MEME ends each row with a tab, which would make the first column the index
+        pd.read_csv(io.StringIO(text), sep="\t", skipinitialspace=True, index_col=False)
+        if text
+        else pd.DataFrame()
     )
     if table.empty:
         return pd.DataFrame(
