@@ -46,6 +46,19 @@ def test_train_stage_outputs(trained):
     }
     predictions = (trained / "results/evaluate/predictions.tsv").read_text().splitlines()
     assert predictions[0] == "id\tlabel\tcnn\tlogreg" and len(predictions) > 10
+    # the test rows of metrics.tsv, recomputed from the predictions (sklearn, independently)
+    from sklearn.metrics import roc_auc_score
+
+    rows = [r.split("\t") for r in predictions[1:]]
+    labels = [int(r[1]) for r in rows]
+    reported = {tuple(r.split("\t")[:2]): r.split("\t")[2:] for r in metrics[1:]}
+    for column, model in ((2, "cnn"), (3, "logreg")):
+        probs = [float(r[column]) for r in rows]
+        n, accuracy, auc = reported[(model, "test")]
+        assert int(n) == len(rows)
+        assert float(auc) == pytest.approx(roc_auc_score(labels, probs), abs=1e-4)
+        correct = sum((p >= 0.5) == (y == 1) for p, y in zip(probs, labels, strict=True))
+        assert float(accuracy) == pytest.approx(correct / len(rows), abs=1e-4)
     for figure in (
         "results/train/learning_curve.png",
         "results/evaluate/roc.png",

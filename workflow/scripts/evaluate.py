@@ -49,13 +49,15 @@ def main(smk):
         if split == "test":
             index = pd.read_csv(f"{directory}/test.index.tsv", sep="\t")
             predictions = index[["id", "label"]].assign(
-                cnn=sigmoid(scores["cnn"]).round(6), logreg=sigmoid(scores["logreg"]).round(6)
+                cnn=sigmoid(scores["cnn"]), logreg=sigmoid(scores["logreg"])
             )
     table = pd.DataFrame(rows)[["model", "split", "n", "accuracy", "auc"]]
     with atomic_open(smk.output.metrics) as out:
         table.to_csv(out, sep="\t", index=False, float_format="%.4f")
     with atomic_open(smk.output.predictions) as out:
-        predictions.to_csv(out, sep="\t", index=False)
+        # 9 significant digits, not 6 decimals: a saturated model's probabilities near 1 must
+        # keep their order, or the AUC of this table is not the one reported
+        predictions.to_csv(out, sep="\t", index=False, float_format="%.9g")
     plot_roc(curves, [smk.output.roc_png, smk.output.roc_pdf])
     for row in rows:
         log.info("%(model)s on %(split)s: n=%(n)d, accuracy %(accuracy).4f, AUC %(auc).4f", row)
