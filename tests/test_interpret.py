@@ -353,6 +353,15 @@ def test_score_fasta_and_bed_and_saliency(scoring_setup, tiny):
     )
     rows = (tmp_path / "sal" / "saliency.tsv").read_text().splitlines()
     assert rows[0] == "id\tsequence\tscores" and len(rows[1].split("\t")[2].split(",")) == 30
+    # the scores are the library's saliency of the same sequences
+    expected = compute_saliency(
+        tiny.float(), [codes_of(chrom[:30]), codes_of(chrom[30:65])], LAYOUT
+    )
+    assert all(want.max() > 0 for want in expected)
+    for row, want in zip(rows[1:], expected, strict=True):
+        name, sequence, scores = row.split("\t")
+        assert sequence in (chrom[:30], chrom[30:65])
+        assert np.allclose([float(v) for v in scores.split(",")], want, atol=1e-5)
     assert (tmp_path / "sal" / "saliency.html").read_text().count('class="entry"') == 2
 
 
