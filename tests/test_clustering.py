@@ -241,6 +241,17 @@ def test_clusters_found_elsewhere_are_aligned_as_the_built_in_aligns_its_own(jas
     assert sorted(rows) == sorted(result.alignment)
     strands = {kernel: strand for _, kernel, strand, _, _ in rows}
     assert strands["CTCF_rc"] != strands["CTCF_orig"]
+    # where each copy must sit, from how family_copies made it (the core's first column)
+    offsets = {kernel: offset for _, kernel, _, offset, _ in rows}
+    for family in FAMILIES:
+        orig, strand = offsets[f"{family}_orig"], strands[f"{family}_orig"]
+        assert (offsets[f"{family}_noisy"], strands[f"{family}_noisy"]) == (orig, strand)
+        assert (offsets[f"{family}_shift"], strands[f"{family}_shift"]) == (orig - 2, strand)
+        assert offsets[f"{family}_rc"] == orig  # the same columns, read on the other strand
+        # reverse complement of [1 flank, core, 2 flank]: read back on the other strand, the
+        # core starts 1 column in; a palindromic core may stay on this strand, 2 columns in
+        rc_shift = offsets[f"{family}_rcshiftnoisy"]
+        assert rc_shift == (orig - 1 if strands[f"{family}_rcshiftnoisy"] != strand else orig - 2)
 
 
 def test_identical_motifs_always_share_a_cluster():
