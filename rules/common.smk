@@ -22,21 +22,25 @@ put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
 def validate_config():
     """Check the config against the schema and fill in the defaults. A mistake gives one line
     naming the key, not the schema dump of Snakemake's own message."""
-    import jsonschema
-    import yaml
-
     schema_path = WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"
-    schema = yaml.safe_load(schema_path.read_text())
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(config)
-    )
-    if error is not None:
+    try:
+        validate(config, str(schema_path))
+    except WorkflowError:
+        import jsonschema
+        import yaml
+
+        # Snakemake's error keeps jsonschema's only as text: find it again, to name the key
+        schema = yaml.safe_load(schema_path.read_text())
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(schema).iter_errors(config)
+        )
+        if error is None:
+            raise
         key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
         raise WorkflowError(
             f"config {key}: {error.message} (every key and its type: "
             "workflow/schemas/config.schema.yaml)"
-        )
-    validate(config, str(schema_path))  # and the defaults
+        ) from None
 
 
 validate_config()
@@ -107,7 +111,7 @@ def check_config():
     if (inter.get("vcf") or inter.get("bed")) and not inp.get("genome"):
         key = "interpret.vcf" if inter.get("vcf") else "interpret.bed"
         config_error(key, "needs input.genome, the genome its coordinates refer to")
-    if config["interpret"].get("fasta") and config["interpret"].get("bed"):
+    if inter.get("fasta") and inter.get("bed"):
         config_error(
             "interpret.fasta", "give interpret.fasta or interpret.bed, not both"
         )

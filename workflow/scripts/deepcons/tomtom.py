@@ -2150,18 +2150,15 @@ def _compare_compiled(
         # meanwhile, in this thread: the random generator's state at each piece (MEME draws
         # its pi0 bootstraps query after query)
         try:
-            ranking.snapshot(starts)
-        except BaseException as error:  # SIGTERM included: the workers stop at their next piece
-            failures.append(error)
-            raise
-        finally:
-            with ranking.snapshot_condition:  # never leave a worker waiting
-                ranking.snapshots_ready = max(ranking.snapshots_ready, len(starts))
-                ranking.snapshot_condition.notify_all()
-        try:
+            try:
+                ranking.snapshot(starts)
+            finally:
+                with ranking.snapshot_condition:  # never leave a worker waiting
+                    ranking.snapshots_ready = max(ranking.snapshots_ready, len(starts))
+                    ranking.snapshot_condition.notify_all()
             for future in futures:
                 future.result()
-        except BaseException as error:
+        except BaseException as error:  # SIGTERM included: the workers stop at their next piece
             failures.append(error)
             raise
 
