@@ -181,6 +181,28 @@ def configured_paths():
 
 URLS = {key: value for key, value in configured_paths().items() if is_url(value)}
 
+# Commands that run no job (a report, an unlock, a listing) must still work once an input
+# file has been moved away: they do not look for input files.
+NO_JOB_OPTIONS = {
+    "--unlock",
+    "--report",
+    "--lint",
+    "-l",
+    "--cleanup-metadata",
+    "--cm",
+    "--summary",
+    "-S",
+    "--detailed-summary",
+    "-D",
+    "--dag",
+    "--rulegraph",
+    "--filegraph",
+}
+RUNS_JOBS = not any(
+    arg.split("=")[0] in NO_JOB_OPTIONS or arg.startswith("--list")
+    for arg in sys.argv[1:]
+)
+
 
 def resolve_path(value, key):
     """A configured path or URL (config key ``config_label(key)``) -> the file rules read.
@@ -196,6 +218,8 @@ def resolve_path(value, key):
     beside_workflow = WORKFLOW_DIR / path
     if not path.is_absolute() and beside_workflow.exists():
         return str(beside_workflow)
+    if not RUNS_JOBS:
+        return str(path)
     where = (
         "" if path.is_absolute() else f" (looked in {os.getcwd()} and {WORKFLOW_DIR})"
     )

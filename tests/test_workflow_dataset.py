@@ -66,6 +66,24 @@ def test_a_mistyped_input_path_is_an_error_even_with_results_there(demo_run, tmp
     )
 
 
+def test_commands_that_run_no_job_work_with_an_input_moved_away(demo_run, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(REPO / "resources" / "demo", moved)
+    config = demo_config(input={"conserved": str(moved / "conserved.bed")})
+    (tmp_path / "moved.yaml").write_text(yaml.safe_dump(config))
+    (moved / "conserved.bed").unlink()
+    extra = ["--configfile", str(tmp_path / "moved.yaml")]
+    report = tmp_path / "report.html"
+    for command in (["--unlock"], ["--list-rules"], ["--report", str(report)]):
+        result = run_snakemake(demo_run, "dataset", extra=extra + command, check=False)
+        assert result.returncode == 0, result.stderr
+    assert report.stat().st_size > 0
+    # a command that runs jobs still stops on it, dry or not
+    result = run_snakemake(demo_run, "dataset", extra=extra + ["-n"], check=False)
+    assert result.returncode != 0
+    assert "config input.conserved: file not found" in result.stdout + result.stderr
+
+
 def test_same_config_same_bytes(demo_run, tmp_path):
     run_snakemake(tmp_path, "dataset")
     assert digests(tmp_path) == digests(demo_run)
