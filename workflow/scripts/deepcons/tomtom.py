@@ -2146,20 +2146,18 @@ def _compare_compiled(
         work()
         return
     with ThreadPoolExecutor(n_jobs) as pool:
-        futures = [pool.submit(work) for _ in range(n_jobs)]
-        # meanwhile, in this thread: the random generator's state at each piece (MEME draws
-        # its pi0 bootstraps query after query)
+        # a SystemExit (SIGTERM) may come at any line here: from then on, no worker may be
+        # left waiting for a snapshot, or leaving the pool would wait for it forever
         try:
-            try:
-                ranking.snapshot(starts)
-            finally:
-                with ranking.snapshot_condition:  # never leave a worker waiting
-                    ranking.snapshots_ready = max(ranking.snapshots_ready, len(starts))
-                    ranking.snapshot_condition.notify_all()
+            futures = [pool.submit(work) for _ in range(n_jobs)]
+            # meanwhile, in this thread: the random generator's state at each piece (MEME
+            # draws its pi0 bootstraps query after query)
+            ranking.snapshot(starts)
             for future in futures:
                 future.result()
-        except BaseException as error:  # SIGTERM included: the workers stop at their next piece
+        except BaseException as error:  # the workers stop at their next piece or snapshot
             failures.append(error)
+            ranking.stop()
             raise
 
 
@@ -2270,6 +2268,7 @@ class _Ranking:
         self.snapshot_positions = np.empty(0, np.int64)
         self.snapshots_ready = 0
         self.snapshot_condition = threading.Condition()
+        self.stopped = False
 
     def snapshot(self, piece_starts: list[int]) -> None:
         """The generator's state at each piece start, in order (a worker ranking a piece
@@ -2290,6 +2289,12 @@ class _Ranking:
             with self.snapshot_condition:
                 self.snapshots_ready = index + 1
                 self.snapshot_condition.notify_all()
+
+    def stop(self) -> None:
+        """Wake the workers waiting for a snapshot that will not come: they raise."""
+        with self.snapshot_condition:
+            self.stopped = True
+            self.snapshot_condition.notify_all()
 
     def rank(
         self,
@@ -2359,7 +2364,9 @@ class _Ranking:
                 self.needy[first + int(row)] = (np.take(pvalue[row], order[row]), positions[row])
             return
         with self.snapshot_condition:
-            self.snapshot_condition.wait_for(lambda: self.snapshots_ready > piece)
+            self.snapshot_condition.wait_for(lambda: self.snapshots_ready > piece or self.stopped)
+            if self.stopped:
+                raise RuntimeError("tomtom: stopped")
         _nb_bootstrap_rows(
             order,
             pvalue,
