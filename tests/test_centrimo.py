@@ -97,6 +97,18 @@ def test_plag1_is_left_out_by_the_evalue_threshold(klf1, reference_results):
     assert 10 < math.exp(result.log_evalue(relaxed.n_motifs)) <= 11  # adjusted p-value ~1
 
 
+def test_most_enriched_keeps_the_best_below_the_evalue(reference_results):
+    result = reference_results["neg"]
+    evalues = [math.exp(m.log_evalue(result.n_motifs)) for m in result.motifs]
+    assert evalues == sorted(evalues)
+    cut = evalues[2] * 1.0001  # between the third and the fourth reported motif
+    assert evalues[3] > cut
+    assert result.most_enriched(cut, 100) == result.motifs[:3]
+    assert result.most_enriched(cut, 2) == result.motifs[:2]
+    assert result.most_enriched(1e300, 100) == result.motifs
+    assert result.most_enriched(evalues[0] / 2, 100) == []
+
+
 def test_reference_cli_end_to_end(tmp_path, meme_reference, capsys):
     inputs = meme_reference / "inputs"
     out = tmp_path / "centrimo5"

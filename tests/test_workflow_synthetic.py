@@ -58,6 +58,7 @@ def test_tes_motif_kernels_are_tes_biased_and_strand_specific(run):
     tes = biased(workdir, "tes")
     assert ctcf & set(tes["motif_id"]), "no CTCF kernel is TES-biased at E < 1e-5"
     strand = pd.read_csv(workdir / "results/positional/strand_bias.tsv", sep="\t")
+    assert (strand["evalue"] < 1e-5).all()  # only kernels called biased
     rows = strand[(strand["anchor"] == "tes") & strand["kernel"].isin(ctcf)]
     assert len(rows) >= 1
     assert ((rows["fraction_forward"] - 0.5).abs() > 0.2).all(), rows

@@ -65,19 +65,21 @@ def run_meme(smk, outdir: Path) -> None:
             atomic_write_text(outdir / name, (Path(tmp) / name).read_text())
 
 
-def write_central_sites(result, names: list[str], path, top: int) -> None:
-    """The windows in each top kernel's best central region (none when ``result`` is None)."""
+def write_central_sites(result, names: list[str], path, evalue: float, top: int) -> None:
+    """The windows in the best central region of each of the ``top`` biased kernels."""
+    kernels = result.most_enriched(evalue, top) if result is not None else []
+    log.info("central sites of the %d most biased kernels (E < %g)", len(kernels), evalue)
     with atomic_open(path) as out:
         out.write("kernel\trank\tevalue\tbin_location\tbin_width\twindow\tplus\tminus\toffset\n")
-        for rank, motif in enumerate(result.motifs[:top] if result is not None else [], 1):
+        for rank, motif in enumerate(kernels, 1):
             members = result.sequences_in_window(motif.motif_index)
-            evalue = format_log_value(motif.log_evalue(result.n_motifs))
+            evalue_text = format_log_value(motif.log_evalue(result.n_motifs))
             w = motif.best
             for seq, plus, minus, offset in zip(
                 members.seq, members.plus, members.minus, members.offset, strict=True
             ):
                 out.write(
-                    f"{motif.motif.id}\t{rank}\t{evalue}\t{w.location(result.sequence_length):g}\t{w.n_bins}\t{names[seq]}\t{plus:.4g}\t{minus:.4g}\t{offset:g}\n"
+                    f"{motif.motif.id}\t{rank}\t{evalue_text}\t{w.location(result.sequence_length):g}\t{w.n_bins}\t{names[seq]}\t{plus:.4g}\t{minus:.4g}\t{offset:g}\n"
                 )
 
 
@@ -99,7 +101,8 @@ def main(smk):
     if p.engine == "meme":
         run_meme(smk, outdir)
         # the central sites of MEME's top kernels, from the built-in scan with the same options
-        ranked = read_centrimo_tsv(outdir / "centrimo.tsv")["motif_id"].head(p.top_kernels)
+        table = read_centrimo_tsv(outdir / "centrimo.tsv")
+        ranked = table.loc[table["E-value"] < p.evalue, "motif_id"].head(p.top_kernels)
         by_id = {k.id: k for k in kernels}
         top = [by_id[i] for i in ranked]
         result = run_centrimo(sequences, top, **options) if top else None  # none reported
@@ -107,7 +110,7 @@ def main(smk):
         result = run_centrimo(sequences, kernels, **options)
         command = [*meme_arguments(p), smk.input.fasta, smk.input.kernels]
         write_centrimo(result, outdir, "centrimo " + " ".join(command))
-    write_central_sites(result, names, smk.output.sites, p.top_kernels)
+    write_central_sites(result, names, smk.output.sites, p.evalue, p.top_kernels)
     evalues = read_centrimo_tsv(outdir / "centrimo.tsv")["E-value"]
     biased = int((evalues < p.evalue).sum())
     log.info("%d of %d kernels centrally enriched at E < %g", biased, len(kernels), p.evalue)

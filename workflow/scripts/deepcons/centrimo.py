@@ -815,6 +815,11 @@ class CentrimoResult:
                 return m
         return None
 
+    def most_enriched(self, evalue: float, top: int) -> list[MotifResult]:
+        """The ``top`` best reported motifs among those with an E-value below ``evalue``."""
+        below = [m for m in self.motifs if m.log_evalue(self.n_motifs) < math.log(evalue)]
+        return below[:top]
+
     def site_positions(self, motif_index: int, neg: bool = False):
         """Every counted best site of a motif as doubled positions.
 
