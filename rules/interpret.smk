@@ -25,6 +25,7 @@ rule compute_saliency:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
+        mem_mb=4000,
         gpu=1 if USE_GPU else 0,
     params:
         n_sequences=INTERPRET["saliency_count"],
@@ -52,6 +53,7 @@ rule compute_ism:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
+        mem_mb=4000,
         gpu=1 if USE_GPU else 0,
     params:
         n_sequences=INTERPRET["ism_count"],
@@ -81,6 +83,7 @@ rule score_variants:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
+        mem_mb=4000,
         gpu=1 if USE_GPU else 0,
     params:
         window=variant_window(),

@@ -79,6 +79,8 @@ rule tomtom_known_motifs:
     conda:
         "../envs/meme.yaml" if "meme" in motif_tools() else "../envs/motifs.yaml"
     threads: TRAIN["threads"]
+    resources:
+        mem_mb=4000,
     params:
         engine="meme" if "meme" in motif_tools() else "builtin",
         dist=MOTIFS["dist"],

@@ -12,7 +12,7 @@ rule extract_windows:
         genome="results/genome/genome.fa",
         fai="results/genome/genome.fa.fai",
     output:
-        fasta="results/positional/{anchor}/windows.fa",
+        fasta=temp("results/positional/{anchor}/windows.fa"),  # 0.2 GB per anchor on hg19
         table="results/positional/{anchor}/windows.tsv",
         counts="results/positional/{anchor}/window_counts.tsv",
     log:
@@ -23,6 +23,8 @@ rule extract_windows:
         anchor="tss|tes|mirna",
     conda:
         "../envs/dataset.yaml"
+    resources:
+        mem_mb=4000,
     params:
         width=lambda wc: POS["mirna_window"] if wc.anchor == "mirna" else POS["window"],
     script:

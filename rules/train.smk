@@ -64,7 +64,7 @@ rule train_baseline:
         "../workflow/scripts/train_baseline.py"
 
 
-rule evaluate:
+rule evaluate_models:
     input:
         info="results/dataset/dataset.json",
         weights="results/train/model.safetensors",
@@ -88,9 +88,9 @@ rule evaluate:
         ),
         roc_pdf="results/evaluate/roc.pdf",
     log:
-        "logs/evaluate.log",
+        "logs/evaluate_models.log",
     benchmark:
-        "benchmarks/evaluate.tsv"
+        "benchmarks/evaluate_models.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
@@ -99,4 +99,4 @@ rule evaluate:
         mem_mb=8000,
         gpu=1 if USE_GPU else 0,
     script:
-        "../workflow/scripts/evaluate.py"
+        "../workflow/scripts/evaluate_models.py"

@@ -24,7 +24,7 @@ from workflow_runner import REPO, demo_config
 PROFILE = REPO / "profiles" / "slurm"
 TINY_TRAIN = {"max_epochs": 2, "patience": 2, "threads": 1}
 # The rules that ask for a GPU (`gpu: 1`) when Snakemake sees one (device auto, nvidia-smi).
-GPU_RULES = {"train_cnn", "evaluate"}
+GPU_RULES = {"train_cnn", "evaluate_models"}
 # The rules behind the `dataset` and `train` targets on the demo: every one a SLURM job.
 SLURM_RULES = {
     "prepare_genome": 1,
@@ -36,7 +36,7 @@ SLURM_RULES = {
     "summarize_dataset": 1,
     "train_cnn": 1,
     "train_baseline": 1,
-    "evaluate": 1,
+    "evaluate_models": 1,
 }
 RUN_LIMIT_S = 300
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+)\)")

@@ -1,4 +1,4 @@
-"""Rule evaluate: accuracy and AUC of the CNN and the baseline, ROC curves, predictions."""
+"""Rule evaluate_models: accuracy and AUC of the CNN and the baseline, ROC curves, predictions."""
 
 import logging
 
