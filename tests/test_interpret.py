@@ -1,5 +1,6 @@
 """Saliency, in-silico mutagenesis and variant scoring, against direct computations."""
 
+import gzip
 import numpy as np
 import pysam
 import pytest
@@ -455,6 +456,50 @@ def test_a_truncated_bgzipped_vcf_is_one_error(scoring_setup):
     with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
         variant_tests(cut, genome, 40)
     assert str(err.value).startswith(f"{cut}")
+
+
+def test_a_gzip_not_bgzip_vcf_is_one_error(scoring_setup):
+    from deepcons.errors import InputError
+    from deepcons.genome import Genome
+    from deepcons.variants import variant_tests
+
+    tmp_path, chrom = scoring_setup
+    plain = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
+    gzipped = tmp_path / "plain_gzip.vcf.gz"
+    gzipped.write_bytes(gzip.compress(plain.read_bytes()))
+    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
+        variant_tests(gzipped, genome, 40)
+    assert str(err.value).startswith(f"{gzipped}: compressed with gzip, not bgzip")
+
+
+@pytest.mark.parametrize(
+    "records, message",
+    [
+        # chromosomes named without 'chr': one line, not an empty table
+        (["1\t100\ta\tA\tC", "2\t10\tb\tA\tC"], "line 3: none of its chromosomes is"),
+        # every REF differs from the genome: another assembly
+        (["chr1\t100\ta\t{wrong}\tC", "chrZ\t10\tb\tA\tC"], "line 3: no REF allele"),
+    ],
+)
+def test_a_vcf_that_matches_nothing_in_the_genome_is_one_error(scoring_setup, records, message):
+    from deepcons.errors import InputError
+    from deepcons.genome import Genome
+    from deepcons.variants import variant_tests
+
+    tmp_path, chrom = scoring_setup
+    wrong = next(b for b in "ACGT" if b != chrom[99])
+    rows = [r.format(wrong=wrong) + "\t.\tPASS\t." for r in records]
+    path = tmp_path / "other.vcf"
+    header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    path.write_text(header + "\n".join(rows) + "\n")
+    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
+        variant_tests(path, genome, 40)
+    assert str(err.value).startswith(f"{path}, {message}")
+    # alleles that cannot be scored for what they are (symbolic) are no such error
+    path.write_text(header + "chr1\t100\ts\tA\t<DEL>\t.\tPASS\t.\n")
+    with Genome(tmp_path / "genome.fa") as genome:
+        tests, _ = variant_tests(path, genome, 40)
+    assert [t.status for t in tests] == ["symbolic or missing ALT allele"]
 
 
 def test_bed_intervals_are_read_on_their_strand(scoring_setup):

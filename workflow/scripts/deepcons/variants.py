@@ -80,6 +80,7 @@ def variant_tests(
 
     sizes = genome.sizes
     tests: list[Test] = []
+    _check_not_plain_gzip(vcf_path)
     try:
         vcf = pysam.VariantFile(str(vcf_path))
     except (OSError, ValueError) as err:
@@ -109,7 +110,47 @@ def variant_tests(
         except (OSError, ValueError) as err:  # pysam failed on the record after the last read
             line, text = _data_line(vcf_path, n_records)
             raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
+    _check_some_match_the_genome(vcf_path, tests, sizes)
     return tests, n_records
+
+
+def _check_not_plain_gzip(path) -> None:
+    """htslib reads a compressed VCF only in BGZF blocks (bgzip), not gzip's one stream."""
+    from .formats import GZIP_MAGIC
+
+    with open(path, "rb") as handle:
+        head = handle.read(14)
+    # BGZF: a gzip member with an extra field (FLG bit 2) whose subfield is 'BC'
+    if head[:2] == GZIP_MAGIC and not (len(head) == 14 and head[3] & 4 and head[12:14] == b"BC"):
+        raise InputError(
+            "compressed with gzip, not bgzip: recompress it (zcat FILE | bgzip > FILE.vcf.gz) "
+            "or give the plain VCF",
+            path,
+        )
+
+
+def _check_some_match_the_genome(path, tests: list[Test], sizes: dict) -> None:
+    """Refuse a VCF none of whose alleles could be placed on the genome: another naming of
+    the chromosomes ('22' for 'chr22') or another build, rather than variants to skip."""
+    if not tests or any(t.ref_codes is not None for t in tests):
+        return
+    first = tests[0]
+    line, _ = _data_line(path, first.record)
+    if all(t.status == "chromosome not in the genome" for t in tests):
+        names = ", ".join(list(sizes)[:3])
+        raise InputError(
+            f"none of its chromosomes is in the genome (first: {first.chrom!r}; the genome "
+            f"has {names}...): a VCF of another naming or assembly",
+            path,
+            line,
+        )
+    if all(t.status.startswith(("REF does not match", "chromosome not in")) for t in tests):
+        raise InputError(
+            "no REF allele matches the genome (first: "
+            f"{first.chrom}:{first.pos} {first.ref}, {first.status}): a VCF of another assembly?",
+            path,
+            line,
+        )
 
 
 def check_typed_fields(path, info_types: dict[str, str]) -> None:
