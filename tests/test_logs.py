@@ -1,6 +1,7 @@
 """Rule scripts' logging: one line for bad input, the traceback of anything else, cleanup."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from deepcons.logs import run_rule
 
 
 def _rule(tmp_path):
-    return SimpleNamespace(rule="demo_rule", log=[str(tmp_path / "logs" / "demo.log")])
+    return SimpleNamespace(rule="demo_rule", log=[str(tmp_path / "logs" / "demo.log")], output=[])
 
 
 def _run(tmp_path, main):
@@ -50,11 +51,11 @@ def test_success_is_logged_with_its_time(tmp_path):
     assert len(seen) == 1 and "rule demo_rule started" in text and "rule demo_rule done in" in text
 
 
-def test_a_killed_job_removes_its_temporary_files(tmp_path):
-    # SIGTERM (Snakemake stopping a job, scancel) unwinds the script: no .tmp file is left
+def _killed_rule(tmp_path, signum) -> subprocess.CompletedProcess:
+    """A rule script writing out.txt that gets signal ``signum`` mid-write."""
     script = textwrap.dedent(
         f"""
-        import os, signal, time
+        import os, time
         from types import SimpleNamespace
         from deepcons.atomic import atomic_open
         from deepcons.logs import run_rule
@@ -62,14 +63,42 @@ def test_a_killed_job_removes_its_temporary_files(tmp_path):
         def main(_):
             with atomic_open({str(tmp_path / "out.txt")!r}) as out:
                 out.write("half")
-                os.kill(os.getpid(), signal.SIGTERM)
+                out.flush()
+                os.kill(os.getpid(), {signum})
                 time.sleep(30)
 
-        run_rule(main, SimpleNamespace(rule="demo_rule", log=[{str(tmp_path / "demo.log")!r}]))
+        smk = SimpleNamespace(
+            rule="demo_rule", log=[{str(tmp_path / "demo.log")!r}], output=["out.txt"]
+        )
+        run_rule(main, smk)
         """
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run([sys.executable, "-c", script], env=env, timeout=60)
+    return subprocess.run([sys.executable, "-c", script], env=env, timeout=60, cwd=tmp_path)
+
+
+def test_a_killed_job_removes_its_temporary_files(tmp_path):
+    # SIGTERM (Snakemake stopping a job, scancel) unwinds the script: no .tmp file is left
+    done = _killed_rule(tmp_path, signal.SIGTERM)
     assert done.returncode == 143
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.log"]
     assert "stopped by signal 15" in (tmp_path / "demo.log").read_text()
+
+
+def test_a_job_removes_what_a_sigkilled_run_left(tmp_path):
+    # SIGKILL runs no cleanup: the temporary file stays until the rule runs again
+    done = _killed_rule(tmp_path, signal.SIGKILL)
+    assert done.returncode == -signal.SIGKILL
+    left = [p.name for p in tmp_path.iterdir() if p.name != "demo.log"]
+    assert len(left) == 1 and left[0].startswith(".out.txt.") and ".tmp" in left[0]
+    # a temporary file of another output, out.txt.gz: kept
+    (tmp_path / ".out.txt.gz.k2j4x9ab.tmp.gz").write_text("another output's")
+    out = str(tmp_path / "out.txt")
+    smk = SimpleNamespace(rule="demo_rule", log=[str(tmp_path / "demo.log")], output=[out])
+    run_rule(lambda _: (tmp_path / "out.txt").write_text("whole"), smk)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".out.txt.gz.k2j4x9ab.tmp.gz",
+        "demo.log",
+        "out.txt",
+    ]
+    assert "removed 1 temporary files of a killed run" in (tmp_path / "demo.log").read_text()

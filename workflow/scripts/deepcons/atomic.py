@@ -7,6 +7,7 @@ which is atomic on POSIX file systems.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +36,19 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that :func:`atomic_path` left beside ``path`` in a process
+    killed outright (SIGKILL, a lost node), which no ``finally`` could remove. Call it before
+    writing ``path`` again; returns what was removed."""
+    path = Path(path)
+    # mkstemp's random part is 8 characters: '.train.*' must not take '.train.codes.npy.*'
+    pattern = f".{glob.escape(path.name)}.{'?' * 8}.tmp*"
+    removed = sorted(path.parent.glob(pattern))
+    for tmp in removed:
+        tmp.unlink(missing_ok=True)
+    return removed
 
 
 def _umask() -> int:

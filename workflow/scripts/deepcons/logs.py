@@ -38,6 +38,7 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
     previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     start = time.monotonic()
     log.info("rule %s started", snakemake.rule)
+    _remove_stale_temporaries(snakemake.output)
     try:
         main(snakemake)
     except InputError as err:
@@ -51,6 +52,14 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
         if cleanup is not None:
             cleanup()
     log.info("rule %s done in %.1f s", snakemake.rule, time.monotonic() - start)
+
+
+def _remove_stale_temporaries(outputs) -> None:
+    from .atomic import remove_stale_temporaries
+
+    removed = [tmp for output in outputs for tmp in remove_stale_temporaries(output)]
+    if removed:
+        log.info("removed %d temporary files of a killed run: %s", len(removed), removed[0])
 
 
 def _stop_on_sigterm(signum, frame):

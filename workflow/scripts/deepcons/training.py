@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .atomic import atomic_path
+from .atomic import atomic_path, remove_stale_temporaries
 from .devices import resolve_device
 from .errors import InputError
 from .logs import Progress
@@ -107,6 +107,7 @@ class Checkpoint:
         """Restore everything saved; None when there is no checkpoint or it is for other work."""
         from safetensors import safe_open
 
+        remove_stale_temporaries(self.path)
         if not self.path.exists():
             return None
         try:
