@@ -1,6 +1,7 @@
 """Saliency, in-silico mutagenesis and variant scoring, against direct computations."""
 
 import gzip
+
 import numpy as np
 import pysam
 import pytest
