@@ -131,3 +131,38 @@ def test_bad_meme_headers_name_the_line(tmp_path, matrix_line, message):
     (tmp_path / "binary.meme").write_bytes(b"\xff\xfe\x00MEME")
     with pytest.raises(InputError, match="not a text file"):
         read_meme(tmp_path / "binary.meme")
+
+
+HEADER = "MEME version 4\n\nALPHABET= ACGT\n\n"
+ROWS = "0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n"
+
+
+@pytest.mark.parametrize(
+    "body, line, message",
+    [
+        ("", None, "no motifs"),
+        # the matrix line in another case: MEME would not read it either
+        (f"MOTIF m1\nLetter-Probability Matrix: alength= 4 w= 2\n{ROWS}", 5, "m1 has no"),
+        (f"MOTIF m1\nMOTIF m2\nletter-probability matrix: w= 2\n{ROWS}", 5, "m1 has no"),
+        (f"MOTIF m1\nletter-probability matrix: w= 1\n{ROWS}", 8, "more matrix rows than its"),
+    ],
+)
+def test_meme_files_missing_motifs_or_rows_are_one_error(tmp_path, body, line, message):
+    from deepcons.errors import InputError
+
+    (tmp_path / "bad.meme").write_text(HEADER + body)
+    with pytest.raises(InputError, match=message) as err:
+        read_meme(tmp_path / "bad.meme")
+    assert err.value.line == line
+
+
+def test_gzipped_meme_file_reads_as_the_plain_one(tmp_path):
+    import gzip
+
+    text = f"{HEADER}MOTIF m1 alt\nletter-probability matrix: w= 2\n{ROWS}\nMOTIF m2\n"
+    text += f"letter-probability matrix: w= 2\n\n{ROWS}\n"
+    (tmp_path / "db.meme").write_text(text)
+    (tmp_path / "db.meme.gz").write_bytes(gzip.compress(text.encode()))
+    plain, gzipped = read_meme(tmp_path / "db.meme"), read_meme(tmp_path / "db.meme.gz")
+    assert [m.id for m in gzipped.motifs] == [m.id for m in plain.motifs] == ["m1", "m2"]
+    assert all(np.array_equal(a.probs, b.probs) for a, b in zip(plain, gzipped, strict=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,11 +60,15 @@ class MotifFile:
 
 def read_meme(path: str | os.PathLike) -> MotifFile:
     """Parse a MEME motif file; raise :class:`InputError` naming the line on bad content."""
+    from .formats import open_text
+
     try:
-        with open(path) as handle:
+        with open_text(path) as handle:  # plain or gzipped
             lines = handle.read().splitlines()
     except UnicodeDecodeError:
         raise InputError("not a text file (a MEME motif file was expected)", path) from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"cannot be read ({err})", path) from None
     return parse_meme(lines, path)
 
 
@@ -106,6 +111,7 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                     "background frequencies must give A, C, G and T", path, lineno
                 ) from None
         elif line.startswith("MOTIF"):
+            _check_matrix_read(current, path)
             tokens = line.split()
             if len(tokens) < 2:
                 raise InputError("MOTIF line without an identifier", path, lineno)
@@ -155,6 +161,7 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                         i,
                     )
                 rows.append(row)
+            _check_no_extra_row(lines, i, current["id"], width, path)
             probs = np.array(rows, dtype=float)
             if np.any(probs < 0):
                 raise InputError(f"motif {current['id']}: negative probability", path, lineno)
@@ -171,7 +178,34 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
             motifs[-1].url = line.split(None, 1)[1] if len(line.split()) > 1 else ""
     if version is None:
         raise InputError("not a MEME motif file: no 'MEME version' line", path, 1)
+    _check_matrix_read(current, path)
+    if not motifs:
+        raise InputError("no motifs (no MOTIF line followed by a letter-probability matrix)", path)
     return MotifFile(motifs, background, strands, version)
+
+
+def _check_matrix_read(motif: dict | None, path) -> None:
+    """A MOTIF must have its letter-probability matrix before the next MOTIF or the end."""
+    if motif is not None:
+        raise InputError(
+            f"motif {motif['id']} has no 'letter-probability matrix:' line", path, motif["line"]
+        )
+
+
+def _check_no_extra_row(lines: list[str], i: int, motif_id: str, width: int, path) -> None:
+    """Refuse a matrix with more rows than its w= (the extra ones would be dropped)."""
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i < len(lines):
+        tokens = lines[i].split()
+        try:
+            [float(x) for x in tokens]
+        except ValueError:
+            return
+        if len(tokens) == 4:
+            raise InputError(
+                f"motif {motif_id}: more matrix rows than its w= {width}", path, i + 1
+            )
 
 
 def format_meme(
