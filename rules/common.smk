@@ -213,11 +213,11 @@ def resolve_path(value, key):
     if is_url(value):
         return f"resources/downloads/{key}/{url_filename(value)}"
     path = Path(os.path.expanduser(value))
-    if path.exists():
-        return str(path)
-    beside_workflow = WORKFLOW_DIR / path
-    if not path.is_absolute() and beside_workflow.exists():
-        return str(beside_workflow)
+    for candidate in [path] if path.is_absolute() else [path, WORKFLOW_DIR / path]:
+        if candidate.is_dir():
+            config_error(config_label(key), f"{value} is a directory, not a file")
+        if candidate.exists():
+            return str(candidate)
     if not RUNS_JOBS:
         return str(path)
     where = (

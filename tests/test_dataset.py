@@ -67,10 +67,25 @@ def test_write_split_files_round_trip(tmp_path):
 
 def test_read_seq_table(tmp_path):
     path = tmp_path / "x.seq"
-    path.write_text("acgtN\t1\n\nGGG\t0\n")
+    path.write_text("acgtN\t1\n\n# a comment\nGGG\t0\r\n")
     data = read_seq_table(path, max_length=10)
     assert sequence_of(data.flat) == "ACGTNGGG"
-    assert data.labels.tolist() == [1, 0] and data.ids == ["x.seq:1", "x.seq:3"]
+    assert data.labels.tolist() == [1, 0] and data.ids == ["x.seq:1", "x.seq:4"]
+
+
+def test_unreadable_seq_tables_are_one_error(tmp_path):
+    import gzip
+
+    whole = gzip.compress(b"ACGT\t1\n" * 20000)
+    path = tmp_path / "cut.seq.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="cannot be read as a text table"):
+        read_seq_table(path, max_length=10)
+    path = tmp_path / "latin.seq"
+    path.write_bytes(b"ACGT\t1\nAC\xffGT\t0\n")
+    with pytest.raises(InputError, match="not UTF-8 text") as err:
+        read_seq_table(path, max_length=10)
+    assert err.value.line is not None
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,12 @@ def test_mirbase_gff3_gives_hairpins_only(tmp_path):
     ]
 
 
+def test_a_gff3_ends_at_its_fasta_section(tmp_path):
+    text = GFF3 + "##FASTA\n>chr22\nACGTACGTAC\tGT\n"
+    _, recs = read_records(write(tmp_path / "m", text), "mirna")
+    assert [r.name for r in recs] == ["hsa-mir-185"]
+
+
 @pytest.mark.parametrize(
     "text, line, message",
     [

@@ -513,3 +513,17 @@ def test_bed_intervals_are_read_on_their_strand(scoring_setup):
     reverse_complement = chrom[10:20][::-1].translate(str.maketrans("ACGT", "TGCA"))
     assert names == ["plus", "minus"]
     assert [sequence_of(s) for s in seqs] == [chrom[10:20], reverse_complement]
+
+
+def test_a_bed_interval_off_the_genome_is_an_error_without_the_inputs_hint(scoring_setup):
+    from deepcons.errors import InputError
+    from deepcons.scoring import read_bed_sequences
+
+    tmp_path, _ = scoring_setup
+    (tmp_path / "off.bed").write_text("chr1\t10\t20\n1\t10\t20\n")
+    with pytest.raises(InputError) as err:
+        read_bed_sequences(tmp_path / "off.bed", tmp_path / "genome.fa", 40)
+    # input.unknown_chromosomes applies to the annotations, not to these intervals
+    assert str(err.value).endswith(
+        "line 2: chromosome '1' is not in the genome FASTA (its sequences are named like 'chr1')"
+    )

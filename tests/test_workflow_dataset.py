@@ -117,6 +117,16 @@ def test_sequences_mode_three_files(tmp_path):
     assert (tmp_path / "results/dataset/valid.seq").read_text().splitlines() == lines[300:400]
 
 
+def test_a_sequences_file_of_one_label_is_its_own_error(tmp_path):
+    lines = (REPO / "resources/samples/sample_tr.seq").read_text().splitlines()
+    (tmp_path / "ones.seq").write_text("".join(r + "\n" for r in lines if r.endswith("\t1")))
+    config = {"input": {"mode": "sequences", "sequences": {"train": "ones.seq"}}}
+    result = run_snakemake(tmp_path, "dataset", config=config, check=False)
+    assert result.returncode != 0
+    assert "ones.seq: every sequence has label 1; both 0 and 1 are needed" in result.stderr
+    assert not (tmp_path / "results/dataset/train.seq").exists()
+
+
 def test_hg19_config_downloads_from_a_local_server(tmp_path):
     config = yaml.safe_load((REPO / "config" / "hg19.yaml").read_text())
     www = tmp_path / "www"
@@ -199,6 +209,7 @@ def test_empty_conserved_set(tmp_path):
             {"input": {"repeats": "missing.bed"}},
             "config input.repeats: file not found: missing.bed",
         ),
+        ({"input": {"genome": "/tmp"}}, "config input.genome: /tmp is a directory, not a file"),
         ({"inputs": {"mode": "genome"}}, "config (top level): Additional properties"),
         ({"train": {"batch_size": "32"}}, "config train.batch_size: '32' is not of type"),
         (

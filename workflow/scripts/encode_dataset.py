@@ -36,6 +36,11 @@ def main(smk):
         }
     elif len(smk.input.sequences) == 1:
         data = read_seq_table(smk.input.sequences[0], layout.pad_length)
+        if len(set(data.labels.tolist())) < 2:  # the file's fault, not the split's
+            raise InputError(
+                f"every sequence has label {data.labels[0]}; both 0 and 1 are needed",
+                smk.input.sequences[0],
+            )
         splits = {
             s: data.subset(i) for s, i in stratified_split(data.labels, p.split, p.seed).items()
         }

@@ -23,6 +23,7 @@ def check_records(
     unknown_chromosomes: str = "error",
     counts: Counter | None = None,
     need_strand: bool = False,
+    unknown_hint: str = "; set input.unknown_chromosomes: drop to skip such rows",
 ) -> list[Record]:
     """Keep the records on selected chromosomes; refuse coordinates the genome cannot hold.
 
@@ -34,6 +35,7 @@ def check_records(
         the FASTA does not have; ``drop`` drops and counts them.
     counts : receives ``kept``, ``other_chromosome`` and ``unknown_chromosome`` counts.
     need_strand : refuse records without a + or - strand (gene and hairpin anchors).
+    unknown_hint : what the error on an unknown chromosome suggests, after its example.
     """
     counts = Counter() if counts is None else counts
     kept = []
@@ -57,7 +59,7 @@ def check_records(
             example = next(iter(sizes))
             raise InputError(
                 f"chromosome {record.chrom!r} is not in the genome FASTA (its sequences are "
-                f"named like {example!r}; set input.unknown_chromosomes: drop to skip such rows)",
+                f"named like {example!r}{unknown_hint})",
                 path,
                 record.line,
             )

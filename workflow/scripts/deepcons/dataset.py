@@ -149,39 +149,34 @@ def write_bed(path, intervals: list[tuple[str, int, int]], prefix: str) -> None:
 
 def read_seq_table(path: str | os.PathLike, max_length: int) -> SequenceSet:
     """A ``SEQUENCE<TAB>LABEL`` file (the DeepCons data release layout), checked line by line."""
-    from .formats import open_text
+    from .formats import data_lines
 
     pieces, labels, ids = [], [], []
     name = Path(path).name
-    with open_text(path) as handle:
-        for lineno, line in enumerate(handle, 1):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) != 2:
-                raise InputError(
-                    f"expected SEQUENCE<TAB>LABEL, got {len(fields)} columns", path, lineno
-                )
-            sequence, label = fields
-            if label not in ("0", "1"):
-                raise InputError(f"expected label 0 or 1, got {label!r}", path, lineno)
-            bad = set(sequence.upper()) - SEQUENCE_LETTERS
-            if not sequence or bad:
-                raise InputError(
-                    f"expected a DNA sequence (A, C, G, T, N or IUPAC codes), got {sorted(bad) or 'nothing'}",
-                    path,
-                    lineno,
-                )
-            if len(sequence) > max_length:
-                raise InputError(
-                    f"sequence of {len(sequence)} bp is longer than dataset.pad_length={max_length}",
-                    path,
-                    lineno,
-                )
-            pieces.append(codes_of(sequence.upper()))
-            labels.append(int(label))
-            ids.append(f"{name}:{lineno}")
+    for lineno, fields in data_lines(path):  # blank and '#' lines skipped
+        if len(fields) != 2:
+            raise InputError(
+                f"expected SEQUENCE<TAB>LABEL, got {len(fields)} columns", path, lineno
+            )
+        sequence, label = fields
+        if label not in ("0", "1"):
+            raise InputError(f"expected label 0 or 1, got {label!r}", path, lineno)
+        bad = set(sequence.upper()) - SEQUENCE_LETTERS
+        if not sequence or bad:
+            raise InputError(
+                f"expected a DNA sequence (A, C, G, T, N or IUPAC codes), got {sorted(bad) or 'nothing'}",
+                path,
+                lineno,
+            )
+        if len(sequence) > max_length:
+            raise InputError(
+                f"sequence of {len(sequence)} bp is longer than dataset.pad_length={max_length}",
+                path,
+                lineno,
+            )
+        pieces.append(codes_of(sequence.upper()))
+        labels.append(int(label))
+        ids.append(f"{name}:{lineno}")
     if not pieces:
         raise InputError("no sequences", path)
     lengths = np.array([len(p) for p in pieces], dtype=np.int64)

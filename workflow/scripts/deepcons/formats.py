@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -61,20 +62,29 @@ def open_text(path: str | os.PathLike, encoding: str | None = None, errors: str 
     return open(path, encoding=encoding, errors=errors)
 
 
-def data_lines(path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:
+def data_lines(
+    path: str | os.PathLike, stop_at: str | None = None
+) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, tab-separated fields) of the data lines of a text table.
 
-    Blank lines, ``#`` comments and UCSC ``track``/``browser`` lines are skipped.
+    Blank lines, ``#`` comments and UCSC ``track``/``browser`` lines are skipped; the table
+    ends at a line starting with ``stop_at`` (GFF3's ``##FASTA`` section), if given.
     """
+    lineno = 0
     with open_text(path) as handle:
         try:
             for lineno, line in enumerate(handle, 1):
                 line = line.rstrip("\r\n")
+                if stop_at is not None and line.startswith(stop_at):
+                    return
                 if not line or line.startswith(("#", "track ", "browser ")):
                     continue
                 yield lineno, line.split("\t")
-        except (OSError, EOFError, UnicodeDecodeError) as err:
-            raise InputError(f"cannot be read as a text table ({err})", path) from None
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
+            reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else err
+            raise InputError(
+                f"cannot be read as a text table ({reason})", path, lineno + 1
+            ) from None
 
 
 def _is_int(text: str) -> bool:
@@ -355,7 +365,7 @@ def read_records(
             f"(accepted: {', '.join(ACCEPTED[kind])})",
             path,
         )
-    rows = data_lines(path)
+    rows = data_lines(path, stop_at="##FASTA" if fmt == "gff3" else None)
     if fmt in ("bed", "bed12"):
         records = _parse_bed(rows, path, cds)
     elif fmt == "phastcons":

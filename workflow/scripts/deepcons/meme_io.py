@@ -203,9 +203,7 @@ def _check_no_extra_row(lines: list[str], i: int, motif_id: str, width: int, pat
         except ValueError:
             return
         if len(tokens) == 4:
-            raise InputError(
-                f"motif {motif_id}: more matrix rows than its w= {width}", path, i + 1
-            )
+            raise InputError(f"motif {motif_id}: more matrix rows than its w= {width}", path, i + 1)
 
 
 def format_meme(

@@ -46,7 +46,7 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
 
     with Genome(genome_path) as genome:
         _, records = read_records(bed, "conserved", label="interpret.bed")
-        records = check_records(records, bed, genome.sizes)
+        records = check_records(records, bed, genome.sizes, unknown_hint="")
         names, seqs = [], []
         for r in records:
             if r.end - r.start > max_length:
