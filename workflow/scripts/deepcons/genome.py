@@ -83,8 +83,9 @@ def prepare_genome(source, fasta_out, sizes_out, gaps_out) -> dict[str, int]:
     gap_count = 0
     fai_out = fasta_out.with_name(fasta_out.name + ".fai")
     # The .fai is written alongside (samtools layout: name, length, offset, bases and bytes
-    # a line), since the line layout of the normalised file is known.
-    with atomic_open(fasta_out) as out, atomic_open(fai_out) as fai, atomic_open(gaps_out) as gaps:
+    # a line), since the line layout of the normalised file is known. It is closed last:
+    # pyfaidx warns about an index older than its FASTA.
+    with atomic_open(fai_out) as fai, atomic_open(fasta_out) as out, atomic_open(gaps_out) as gaps:
         offset = 0
         for name, seq, _ in read_fasta(source):
             sizes[name] = len(seq)
