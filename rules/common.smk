@@ -195,12 +195,16 @@ NO_JOB_OPTIONS = {
     "--detailed-summary",
     "-D",
     "--dag",
+    "--d3dag",
     "--rulegraph",
     "--filegraph",
+    "--print-compilation",
+    "--delete-all-output",
+    "--delete-temp-output",
 }
-RUNS_JOBS = not any(
-    arg.split("=")[0] in NO_JOB_OPTIONS or arg.startswith("--list")
-    for arg in sys.argv[1:]
+_OPTIONS = {arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("-")}
+RUNS_JOBS = "--report-after-run" in _OPTIONS or not any(
+    option in NO_JOB_OPTIONS or option.startswith("--list") for option in _OPTIONS
 )
 
 

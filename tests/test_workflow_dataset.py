@@ -78,10 +78,11 @@ def test_commands_that_run_no_job_work_with_an_input_moved_away(demo_run, tmp_pa
         result = run_snakemake(demo_run, "dataset", extra=extra + command, check=False)
         assert result.returncode == 0, result.stderr
     assert report.stat().st_size > 0
-    # a command that runs jobs still stops on it, dry or not
-    result = run_snakemake(demo_run, "dataset", extra=extra + ["-n"], check=False)
-    assert result.returncode != 0
-    assert "config input.conserved: file not found" in result.stdout + result.stderr
+    # a command that runs jobs still stops on it, dry or not, report after the run or not
+    for command in (["-n"], ["--report", str(report), "--report-after-run"]):
+        result = run_snakemake(demo_run, "dataset", extra=extra + command, check=False)
+        assert result.returncode != 0
+        assert "config input.conserved: file not found" in result.stdout + result.stderr
 
 
 def test_same_config_same_bytes(demo_run, tmp_path):
