@@ -68,8 +68,7 @@ rule normalize_annotation:
         source=lambda wc: input_path(wc.kind),
         sizes="results/genome/chrom.sizes",
     output:
-        # normalised copies of the inputs, read by the next rules only
-        bed=temp("results/inputs/{kind}.bed"),
+        bed="results/inputs/{kind}.bed",
     log:
         "logs/normalize_annotation/{kind}.log",
     benchmark:
@@ -95,7 +94,7 @@ if not has_input("coding_exons"):
             source=lambda wc: input_path("genes"),
             sizes="results/genome/chrom.sizes",
         output:
-            bed=temp("results/inputs/coding_exons.bed"),
+            bed="results/inputs/coding_exons.bed",
         log:
             "logs/derive_coding_exons.log",
         benchmark:
