@@ -55,11 +55,19 @@ class Record(NamedTuple):
 
 def open_text(path: str | os.PathLike, encoding: str | None = None, errors: str | None = None):
     """Open a plain, gzip or bgzip text file for reading, recognised by its magic bytes."""
-    with open(path, "rb") as handle:
-        magic = handle.read(2)
-    if magic == GZIP_MAGIC:
+    if _is_gzip(path):
         return gzip.open(path, "rt", encoding=encoding, errors=errors)
     return open(path, encoding=encoding, errors=errors)
+
+
+def open_bytes(path: str | os.PathLike):
+    """Open a plain, gzip or bgzip file for reading its bytes (decompressed)."""
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+
+
+def _is_gzip(path: str | os.PathLike) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
 
 
 def data_lines(
@@ -71,19 +79,22 @@ def data_lines(
     ends at a line starting with ``stop_at`` (GFF3's ``##FASTA`` section), if given.
     """
     lineno = 0
-    with open_text(path) as handle:
+    # bytes, decoded line by line: a decoding error then names its own line
+    with open_bytes(path) as handle:
         try:
-            for lineno, line in enumerate(handle, 1):
-                line = line.rstrip("\r\n")
+            for lineno, raw in enumerate(handle, 1):
+                try:
+                    line = raw.decode().rstrip("\r\n")
+                except UnicodeDecodeError:
+                    raise InputError("not UTF-8 text", path, lineno) from None
                 if stop_at is not None and line.startswith(stop_at):
                     return
                 if not line or line.startswith(("#", "track ", "browser ")):
                     continue
                 yield lineno, line.split("\t")
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
-            reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else err
+        except (OSError, EOFError, zlib.error) as err:
             raise InputError(
-                f"cannot be read as a text table ({reason})", path, lineno + 1
+                f"cannot be read after line {lineno} ({err}; is it truncated?)", path
             ) from None
 
 
