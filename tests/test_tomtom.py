@@ -571,6 +571,40 @@ def test_deepcons_tomtom_does_not_import_torch():
     assert result.stdout.strip() == tomtom.MEME_VERSION
 
 
+def test_a_job_stopped_while_its_workers_start_does_not_hang(tmp_path):
+    # SIGTERM (a SystemExit) after the first worker started but before the second: the first
+    # one must not wait forever for a generator snapshot that will not come
+    if not tomtom._kernels():
+        pytest.skip("the compiled kernels need numba")
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import numpy as np
+from deepcons import tomtom
+from test_tomtom import random_motifs
+
+class StoppedAtTheSecondWorker(tomtom.ThreadPoolExecutor):
+    submitted = 0
+
+    def submit(self, fn, *args, **kwargs):
+        StoppedAtTheSecondWorker.submitted += 1
+        if StoppedAtTheSecondWorker.submitted == 2:
+            time.sleep(1)  # the first worker ranks its first piece meanwhile
+            raise SystemExit(143)
+        return super().submit(fn, *args, **kwargs)
+
+tomtom.ThreadPoolExecutor = StoppedAtTheSecondWorker
+queries = random_motifs(200, np.random.default_rng(3), prefix="Q")
+targets = random_motifs(70, np.random.default_rng(7))
+tomtom.compare_motifs(queries, targets, dist="pearson", n_jobs=2, method="compiled")
+"""
+    try:
+        done = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("compare_motifs hung after a SystemExit while starting its workers")
+    assert done.returncode == 143, done.stderr.decode()
+
+
 @pytest.mark.parametrize("method", ["compiled", "numpy"])
 def test_a_stopped_job_stops_its_worker_threads(background_targets, method, monkeypatch):
     # SIGTERM (run_rule makes it a SystemExit in the main thread) must not wait for the

@@ -2107,7 +2107,7 @@ def _compare_compiled(
             raw = np.empty((size, n_entries))
             offset = np.empty((size, n_entries), np.int32)
             overlap = np.empty((size, n_entries), np.int32)
-            while not failures:
+            while not failures and not ranking.stopped:
                 with lock:
                     index, first = next(queue, (None, None))
                 if index is None:
@@ -2155,10 +2155,8 @@ def _compare_compiled(
             ranking.snapshot(starts)
             for future in futures:
                 future.result()
-        except BaseException as error:  # the workers stop at their next piece or snapshot
-            failures.append(error)
+        finally:  # after an error, the workers stop at their next piece or snapshot
             ranking.stop()
-            raise
 
 
 def _kernel_columns(cols: np.ndarray, dist: str) -> tuple[np.ndarray, np.ndarray]:
@@ -2291,7 +2289,8 @@ class _Ranking:
                 self.snapshot_condition.notify_all()
 
     def stop(self) -> None:
-        """Wake the workers waiting for a snapshot that will not come: they raise."""
+        """No more pieces: wake the workers waiting for a snapshot that will not come (they
+        raise; once all is ranked, none waits)."""
         with self.snapshot_condition:
             self.stopped = True
             self.snapshot_condition.notify_all()
