@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 CORES ?= all
+# Test files run in parallel processes, a file per process (its fixtures shared): the suite's
+# workflow runs spend much of their time starting processes, so two halve it on two cores.
+TEST_JOBS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --maxprocesses 4 --dist loadfile
 
 .PHONY: setup demo test test-fast test-slurm lint format bench clean bedtools
 
@@ -29,10 +33,10 @@ demo: setup
 	@echo "Report: $(CURDIR)/results/report.html"
 
 test: setup
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-fast: setup
-	$(BIN)/pytest -m "not slow and not slurm"
+	$(PYTEST) -m "not slow and not slurm"
 
 test-slurm: setup
 	$(BIN)/pytest -m slurm
