@@ -25,6 +25,9 @@ from .evaluation import sigmoid
 log = logging.getLogger(__name__)
 
 MAX_INDEL = 50
+# reasons a test is not scored that say the VCF and the genome disagree
+NOT_IN_GENOME = "chromosome not in the genome"
+REF_MISMATCH = "REF does not match the genome"
 INFO_FIELDS = [
     ("DC_REF", "1", "Float", "DeepCons probability of conservation of the reference window"),
     (
@@ -100,7 +103,7 @@ def variant_tests(
                     tests.append(test)
                     reason = _unscorable_allele(rec.ref, alt, max_indel)
                     if reason is None and rec.chrom not in sizes:
-                        reason = "chromosome not in the genome"
+                        reason = NOT_IN_GENOME
                     if reason is None:
                         reason = _set_windows(test, genome, sizes[rec.chrom], width, codes_of)
                     if reason is not None:
@@ -136,7 +139,7 @@ def _check_some_match_the_genome(path, tests: list[Test], sizes: dict) -> None:
         return
     first = tests[0]
     line, _ = _data_line(path, first.record)
-    if all(t.status == "chromosome not in the genome" for t in tests):
+    if all(t.status == NOT_IN_GENOME for t in tests):
         names = ", ".join(list(sizes)[:3])
         raise InputError(
             f"none of its chromosomes is in the genome (first: {first.chrom!r}; the genome "
@@ -144,7 +147,7 @@ def _check_some_match_the_genome(path, tests: list[Test], sizes: dict) -> None:
             path,
             line,
         )
-    if all(t.status.startswith(("REF does not match", "chromosome not in")) for t in tests):
+    if all(t.status == NOT_IN_GENOME or t.status.startswith(REF_MISMATCH) for t in tests):
         raise InputError(
             "no REF allele matches the genome (first: "
             f"{first.chrom}:{first.pos} {first.ref}, {first.status}): a VCF of another assembly?",
@@ -243,7 +246,7 @@ def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> s
     if not np.array_equal(genome_ref, codes_of(test.ref.upper())):
         from .encoding import sequence_of
 
-        return f"REF does not match the genome (genome has {sequence_of(genome_ref)})"
+        return f"{REF_MISMATCH} (genome has {sequence_of(genome_ref)})"
     start = p - width // 2
     end = start + width
     if start < 0 or end > chrom_size:  # keep the variant where it would be, cut the window
