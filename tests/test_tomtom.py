@@ -13,6 +13,7 @@ import pytest
 from deepcons import tomtom, tomtom_cli
 from deepcons.errors import InputError
 from deepcons.meme_io import Motif, format_meme, read_meme, reverse_complement
+from deepcons.tomtom import kernels, qvalues, ranking, reference, scores
 
 REPO = Path(__file__).resolve().parents[1]
 MEME_REFERENCE = REPO / "tests" / "data" / "meme-suite"
@@ -217,7 +218,7 @@ def test_results_do_not_depend_on_workers(background_targets, n_jobs, method):
     assert serial["q-value"].between(0, 1).all()
 
 
-needs_numba = pytest.mark.skipif(not tomtom._kernels(), reason="the compiled kernels need numba")
+needs_numba = pytest.mark.skipif(not kernels.load(), reason="the compiled kernels need numba")
 
 
 def assert_same_table(compiled: pd.DataFrame, reference: pd.DataFrame, complete: bool) -> None:
@@ -332,7 +333,7 @@ def test_distances_sum_squares_in_memes_order(dist):
     rng = np.random.default_rng(13)
     queries = rng.dirichlet(np.full(4, 0.6), size=9)
     targets = np.vstack([rng.dirichlet(np.full(4, 0.3), size=500), queries, np.round(queries, 3)])
-    squares = tomtom._squared_distances_in_letter_order(queries, targets)
+    squares = scores._squared_distances_in_letter_order(queries, targets)
     expected = -np.sqrt(squares) if dist == "ed" else 2.0 - squares
     np.testing.assert_array_equal(tomtom.column_scores(queries, targets, dist), expected)
     assert (
@@ -352,7 +353,7 @@ def test_compiled_rounding_is_the_numpy_one():
     x = rng.normal(size=5000) * 10.0 ** rng.uniform(-40, 3, 5000)  # powers beyond 10^22 too
     x = np.concatenate([x, [0.0, 1.0, -1.0, 1e-25, 0.1, 123.4567890123456789]])
     expected = tomtom.round_significant(x)
-    np.testing.assert_array_equal([tomtom._nb_round(v) for v in x], expected)
+    np.testing.assert_array_equal([kernels.nb_round(v) for v in x], expected)
 
 
 def test_consensus_breaks_ties_through_a_float():
@@ -382,7 +383,7 @@ def test_window_tails_equal_direct_convolution():
         row[low : low + rng.integers(1, 40)] = rng.random(size=None)
         row[low : low + 40] += rng.random(min(40, tomtom.BINS + 1 - low))
         row /= row.sum()
-    tails = tomtom._window_tails(pmf, cap=False)
+    tails = reference._window_tails(pmf, cap=False)
     for s in range(q):
         for e in range(s, q):
             direct = pmf[s]
@@ -436,11 +437,11 @@ def test_meme_random_is_mtwists_default_sequence():
 
 @needs_numba
 def test_compiled_generator_draws_memes_sequence():
-    key, position = tomtom._mt_seed_key(), 624
+    key, position = qvalues.mt_seed_key(), 624
     words = np.empty(1500, dtype=np.uint32)
-    position = tomtom._nb_mt_draws(key, position, 0, words)
+    position = kernels.nb_mt_draws(key, position, 0, words)
     skipped = np.empty(700, dtype=np.uint32)
-    tomtom._nb_mt_draws(key, position, 3001, skipped)  # 3001 words on, then 700
+    kernels.nb_mt_draws(key, position, 3001, skipped)  # 3001 words on, then 700
     stream = tomtom.MemeRandom().words(2601)
     np.testing.assert_array_equal(words, stream[:1500])
     np.testing.assert_array_equal(skipped, stream[4501:5201])
@@ -486,16 +487,16 @@ def test_pi_zero_follows_meme_bootstrap():
 def test_compiled_bootstrap_gives_memes_qvalues():
     rng = np.random.default_rng(23)
     generator = tomtom.MemeRandom()
-    key, position = tomtom._mt_seed_key(), 624
+    key, position = qvalues.mt_seed_key(), 624
     for m, small in ((400, 140), (181, 30), (1000, 0), (250, 250)):
         p = np.sort(np.concatenate([rng.random(m - small), rng.random(small) * 1e-3]))
         rows = np.sort(rng.choice(m, size=m // 2, replace=False))
         expected = tomtom.meme_qvalues(p, picks=generator.bootstrap_picks(m))[rows]
         got = np.empty(len(rows))
-        tomtom._nb_bootstrap_qvalues(p, key, position, tomtom._LAMBDAS, 100, 1000, rows, got)
+        kernels.nb_bootstrap_qvalues(p, key, position, qvalues.LAMBDAS, 100, 1000, rows, got)
         np.testing.assert_array_equal(got, expected)
         no_words = np.empty(0, dtype=np.uint32)
-        position = tomtom._nb_mt_draws(key, position, 2 * tomtom.PI_ZERO_DRAWS, no_words)
+        position = kernels.nb_mt_draws(key, position, 2 * tomtom.PI_ZERO_DRAWS, no_words)
 
 
 def test_qvalues_are_benjamini_hochberg_below_101_pvalues():
@@ -574,16 +575,17 @@ def test_deepcons_tomtom_does_not_import_torch():
 def test_a_job_stopped_while_its_workers_start_does_not_hang(tmp_path):
     # SIGTERM (a SystemExit) after the first worker started but before the second: the first
     # one must not wait forever for a generator snapshot that will not come
-    if not tomtom._kernels():
+    if not kernels.load():
         pytest.skip("the compiled kernels need numba")
     script = f"""
 import sys, time
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 import numpy as np
 from deepcons import tomtom
+from deepcons.tomtom import compiled
 from test_tomtom import random_motifs
 
-class StoppedAtTheSecondWorker(tomtom.ThreadPoolExecutor):
+class StoppedAtTheSecondWorker(compiled.ThreadPoolExecutor):
     submitted = 0
 
     def submit(self, fn, *args, **kwargs):
@@ -593,7 +595,7 @@ class StoppedAtTheSecondWorker(tomtom.ThreadPoolExecutor):
             raise SystemExit(143)
         return super().submit(fn, *args, **kwargs)
 
-tomtom.ThreadPoolExecutor = StoppedAtTheSecondWorker
+compiled.ThreadPoolExecutor = StoppedAtTheSecondWorker
 queries = random_motifs(200, np.random.default_rng(3), prefix="Q")
 targets = random_motifs(70, np.random.default_rng(7))
 tomtom.compare_motifs(queries, targets, dist="pearson", n_jobs=2, method="compiled")
@@ -612,7 +614,7 @@ def test_a_stopped_job_stops_its_worker_threads(background_targets, method, monk
     import os
     import signal
 
-    if method == "compiled" and not tomtom._kernels():
+    if method == "compiled" and not kernels.load():
         pytest.skip("the compiled kernels need numba")
     queries = random_motifs(200, np.random.default_rng(3), prefix="Q")
     calls = []
@@ -627,10 +629,10 @@ def test_a_stopped_job_stops_its_worker_threads(background_targets, method, monk
         return wrapper
 
     if method == "compiled":
-        monkeypatch.setattr(tomtom._Ranking, "rank", counted(tomtom._Ranking.rank))
+        monkeypatch.setattr(ranking.Ranking, "rank", counted(ranking.Ranking.rank))
         total = len(range(0, 200, 12))  # pieces of 12 queries for 2 workers
     else:
-        monkeypatch.setattr(tomtom, "_compare_query", counted(tomtom._compare_query))
+        monkeypatch.setattr(reference, "_compare_query", counted(reference._compare_query))
         total = 200
 
     def stop(signum, frame):
