@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_write_text
 from .constants import MEME_VERSION
 
 TSV_COLUMNS = [
@@ -100,8 +101,6 @@ def write_tsv(
     path: str | os.PathLike, table: pd.DataFrame, command_line: str | None = None
 ) -> None:
     """Write :func:`format_tsv` to ``path`` atomically."""
-    from ..atomic import atomic_write_text
-
     atomic_write_text(path, format_tsv(table, command_line))
 
 
