@@ -21,8 +21,6 @@ from deepcons.clustering import (
     compare_matrices,
     compare_pair,
     format_newick,
-    information_content,
-    main,
     parse_newick_leaves,
     read_cluster_table,
     read_rsat_clusters,
@@ -31,8 +29,9 @@ from deepcons.clustering import (
     run_rsat_matrix_clustering,
     write_clusters,
 )
+from deepcons.clustering_cli import main
 from deepcons.errors import InputError
-from deepcons.meme_io import Motif, read_meme, reverse_complement, write_meme
+from deepcons.meme_io import Motif, information_content, read_meme, reverse_complement, write_meme
 
 REPO = Path(__file__).resolve().parents[1]
 FAMILIES = {  # JASPAR 2024 matrices of unrelated TF families

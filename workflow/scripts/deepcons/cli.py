@@ -22,7 +22,7 @@ SUBCOMMANDS = {
         "score sequences, intervals or variants with a model",
     ),
     "saliency": ("deepcons.score_cli", "main_saliency", "saliency maps of sequences with a model"),
-    "cluster": ("deepcons.clustering", "main", "cluster motifs as RSAT matrix-clustering"),
+    "cluster": ("deepcons.clustering_cli", "main", "cluster motifs as RSAT matrix-clustering"),
 }
 
 
