@@ -68,27 +68,38 @@ def _optional(node, parents) -> bool:
     return False
 
 
-def imports_of(path: Path) -> set[str]:
-    """Top-level names of the modules ``path`` imports (relative imports as deepcons.*)."""
+def _module_name(path: Path) -> list[str]:
+    """The dotted name of a file under workflow/scripts, as parts (a package: its own)."""
+    parts = list(path.relative_to(SCRIPTS).with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def imports_of(path: Path) -> set[tuple[str, bool]]:
+    """(module, required) for every import of ``path``: top-level names of third-party
+    modules, full names of deepcons modules (relative imports resolved); ``from pkg import
+    name`` also gives ``pkg.name``, not required (a submodule, or just a name)."""
     tree = ast.parse(path.read_text())
+    own = _module_name(path)
+    package = own if path.name == "__init__.py" else own[:-1]
     found = set()
+
+    def add_from(module: str, names) -> None:
+        found.add((module, True))
+        found.update((f"{module}.{a.name}", False) for a in names)
 
     def visit(node, parents):
         if isinstance(node, ast.Import | ast.ImportFrom) and not _optional(node, parents):
             if isinstance(node, ast.ImportFrom) and node.level:
-                found.update(
-                    f"deepcons.{a.name}" if node.module is None else f"deepcons.{node.module}"
-                    for a in node.names
-                )
+                base = package[: len(package) - (node.level - 1)]
+                add_from(".".join(base + ([node.module] if node.module else [])), node.names)
             elif isinstance(node, ast.ImportFrom):
-                found.add(
-                    node.module if node.module.startswith("deepcons") else node.module.split(".")[0]
-                )
-                if node.module == "deepcons":
-                    found.update(f"deepcons.{a.name}" for a in node.names)
+                if node.module.startswith("deepcons"):
+                    add_from(node.module, node.names)
+                else:
+                    found.add((node.module.split(".")[0], True))
             else:
                 found.update(
-                    a.name if a.name.startswith("deepcons") else a.name.split(".")[0]
+                    (a.name if a.name.startswith("deepcons") else a.name.split(".")[0], True)
                     for a in node.names
                 )
         for child in ast.iter_child_nodes(node):
@@ -98,19 +109,45 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
+def module_file(name: str) -> Path | None:
+    """deepcons.x.y -> workflow/scripts/deepcons/x/y.py or .../y/__init__.py."""
+    stem = SCRIPTS / name.replace(".", "/")
+    for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def third_party_needs(script: Path) -> set[str]:
+    """What the script imports outside the standard library and deepcons, following deepcons'
+    own imports (and the packages each module's import runs) all the way down."""
     needs, seen, todo = set(), set(), [script]
     while todo:
         path = todo.pop()
-        if path in seen or not path.exists():
+        if path in seen:
             continue
         seen.add(path)
-        for name in imports_of(path):
-            if name.startswith("deepcons"):
-                todo.append(SCRIPTS / (name.replace(".", "/") + ".py"))
-            elif name in CONDA_NAME:
-                needs.add(name)
+        for name, required in imports_of(path):
+            if not name.startswith("deepcons"):
+                if name in CONDA_NAME:
+                    needs.add(name)
+                continue
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b too
+                found = module_file(".".join(parts[:depth]))
+                if found is None and (required or depth < len(parts)):
+                    raise AssertionError(f"{path}: no module {'.'.join(parts[:depth])}")
+                if found is not None:
+                    todo.append(found)
     return needs
+
+
+def test_the_import_walk_follows_packages():
+    # tomtom is a package whose modules import scipy and pandas; centrimo reaches numba
+    # only through deepcons.motif_scan's compiled loops
+    assert {"numpy", "pandas", "scipy"} <= third_party_needs(SCRIPTS / "tomtom_known_motifs.py")
+    assert {"scipy", "numba"} <= third_party_needs(SCRIPTS / "centrimo_anchor.py")
+    assert "scipy" in third_party_needs(SCRIPTS / "cluster_kernels.py")
 
 
 def env_packages(env: Path) -> set[str]:

@@ -13,7 +13,7 @@ import pytest
 from deepcons import tomtom, tomtom_cli
 from deepcons.errors import InputError
 from deepcons.meme_io import Motif, format_meme, read_meme, reverse_complement
-from deepcons.tomtom import kernels, qvalues, ranking, reference, scores
+from deepcons.tomtom import loops, qvalues, ranking, reference, scores
 
 REPO = Path(__file__).resolve().parents[1]
 MEME_REFERENCE = REPO / "tests" / "data" / "meme-suite"
@@ -218,7 +218,7 @@ def test_results_do_not_depend_on_workers(background_targets, n_jobs, method):
     assert serial["q-value"].between(0, 1).all()
 
 
-needs_numba = pytest.mark.skipif(not kernels.load(), reason="the compiled kernels need numba")
+needs_numba = pytest.mark.skipif(not loops.load(), reason="the compiled kernels need numba")
 
 
 def assert_same_table(compiled: pd.DataFrame, reference: pd.DataFrame, complete: bool) -> None:
@@ -353,7 +353,7 @@ def test_compiled_rounding_is_the_numpy_one():
     x = rng.normal(size=5000) * 10.0 ** rng.uniform(-40, 3, 5000)  # powers beyond 10^22 too
     x = np.concatenate([x, [0.0, 1.0, -1.0, 1e-25, 0.1, 123.4567890123456789]])
     expected = tomtom.round_significant(x)
-    np.testing.assert_array_equal([kernels.nb_round(v) for v in x], expected)
+    np.testing.assert_array_equal([loops.nb_round(v) for v in x], expected)
 
 
 def test_consensus_breaks_ties_through_a_float():
@@ -439,9 +439,9 @@ def test_meme_random_is_mtwists_default_sequence():
 def test_compiled_generator_draws_memes_sequence():
     key, position = qvalues.mt_seed_key(), 624
     words = np.empty(1500, dtype=np.uint32)
-    position = kernels.nb_mt_draws(key, position, 0, words)
+    position = loops.nb_mt_draws(key, position, 0, words)
     skipped = np.empty(700, dtype=np.uint32)
-    kernels.nb_mt_draws(key, position, 3001, skipped)  # 3001 words on, then 700
+    loops.nb_mt_draws(key, position, 3001, skipped)  # 3001 words on, then 700
     stream = tomtom.MemeRandom().words(2601)
     np.testing.assert_array_equal(words, stream[:1500])
     np.testing.assert_array_equal(skipped, stream[4501:5201])
@@ -493,10 +493,10 @@ def test_compiled_bootstrap_gives_memes_qvalues():
         rows = np.sort(rng.choice(m, size=m // 2, replace=False))
         expected = tomtom.meme_qvalues(p, picks=generator.bootstrap_picks(m))[rows]
         got = np.empty(len(rows))
-        kernels.nb_bootstrap_qvalues(p, key, position, qvalues.LAMBDAS, 100, 1000, rows, got)
+        loops.nb_bootstrap_qvalues(p, key, position, qvalues.LAMBDAS, 100, 1000, rows, got)
         np.testing.assert_array_equal(got, expected)
         no_words = np.empty(0, dtype=np.uint32)
-        position = kernels.nb_mt_draws(key, position, 2 * tomtom.PI_ZERO_DRAWS, no_words)
+        position = loops.nb_mt_draws(key, position, 2 * tomtom.PI_ZERO_DRAWS, no_words)
 
 
 def test_qvalues_are_benjamini_hochberg_below_101_pvalues():
@@ -575,7 +575,7 @@ def test_deepcons_tomtom_does_not_import_torch():
 def test_a_job_stopped_while_its_workers_start_does_not_hang(tmp_path):
     # SIGTERM (a SystemExit) after the first worker started but before the second: the first
     # one must not wait forever for a generator snapshot that will not come
-    if not kernels.load():
+    if not loops.load():
         pytest.skip("the compiled kernels need numba")
     script = f"""
 import sys, time
@@ -614,7 +614,7 @@ def test_a_stopped_job_stops_its_worker_threads(background_targets, method, monk
     import os
     import signal
 
-    if method == "compiled" and not kernels.load():
+    if method == "compiled" and not loops.load():
         pytest.skip("the compiled kernels need numba")
     queries = random_motifs(200, np.random.default_rng(3), prefix="Q")
     calls = []

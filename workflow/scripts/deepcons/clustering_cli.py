@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .clustering import (
     DEFAULT_THRESHOLDS,
     LINKAGES,
@@ -162,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _save_similarity(similarity: Similarity, path: Path) -> None:
-    from .atomic import atomic_path
-
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(
             handle,

@@ -27,9 +27,9 @@ computed for all motifs at once; the few numbers that reach the output are recom
 a line-by-line port of MEME's arithmetic (:mod:`.statistics`) so that the printed values
 match MEME's.
 
-Modules, in the order of the steps: :mod:`.sequences`, :mod:`.background` (1),
-:mod:`.pssm` (2), :mod:`.sites` (3), :mod:`.windows` (4), :mod:`.analysis` (the run, into
-:mod:`.results`) and :mod:`.output` (MEME's files).
+Modules, in the order of the steps: :mod:`.constants` (MEME's), :mod:`.sequences`,
+:mod:`.background` (1), :mod:`.pssm` (2), :mod:`.sites` (3), :mod:`.windows` (4),
+:mod:`.analysis` (the run, into :mod:`.results`) and :mod:`.output` (MEME's files).
 """
 
 from .analysis import run_centrimo

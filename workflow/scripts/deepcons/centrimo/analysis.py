@@ -18,14 +18,13 @@ from .constants import (
     DEFAULT_PVALUE_THRESH,
     DEFAULT_SCORE_THRESH,
 )
-from .pssm import consensus
+from .pssm import build_pssms, consensus
 from .results import CentrimoResult, MotifResult
 from .sequences import as_codes
 from .sites import (
-    build_pssms,
+    count_sites,
     motif_threshold,
     score_values,
-    site_counts,
     weak_motif_warning,
 )
 from .statistics import (
@@ -305,14 +304,14 @@ def _analyse_motifs(
     seq_len, flip = ctx.seq_len, ctx.flip
     n_bins = seq_len - width + 1
     counts = np.stack(
-        [site_counts(ctx.best, ctx.passing, ctx.values, m, width, seq_len, flip) for m in group]
+        [count_sites(ctx.best, ctx.passing, ctx.values, m, width, seq_len, flip) for m in group]
     )
     total = ctx.passing[:, group].sum(axis=0).astype(np.int64)
     neg_counts = neg_total = None
     if ctx.neg_best is not None:
         neg_counts = np.stack(
             [
-                site_counts(ctx.neg_best, ctx.neg_passing, ctx.values, m, width, seq_len, flip)
+                count_sites(ctx.neg_best, ctx.neg_passing, ctx.values, m, width, seq_len, flip)
                 for m in group
             ]
         )

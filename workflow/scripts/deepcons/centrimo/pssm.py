@@ -184,3 +184,22 @@ def pvalue_table(pssm: ScaledPSSM, bg: np.ndarray) -> np.ndarray:
             new[s : s + top + 1] += pdf[: top + 1] * bg[a]
         pdf = new
     return np.minimum(1.0, np.cumsum(pdf[::-1])[::-1])
+
+
+def build_pssms(motifs, seq_len, pseudo_bg, pssm_bg, motif_pseudo, warnings):
+    """(PSSMs, pseudocounted probabilities) per motif; None for motifs too wide (as MEME)."""
+    pssms: list[ScaledPSSM | None] = []
+    probs_list: list[np.ndarray | None] = []
+    for i, motif in enumerate(motifs):
+        if motif.width >= seq_len - 1:
+            warnings.append(
+                f"Skipping motif {motif.id} ({i + 1}/{len(motifs)}) of width {motif.width} "
+                f"because it is too wide for the sequences (>= {seq_len - 1})."
+            )
+            pssms.append(None)
+            probs_list.append(None)
+            continue
+        probs = prepare_motif_probs(motif.probs, motif.nsites, pseudo_bg, motif_pseudo)
+        probs_list.append(probs)
+        pssms.append(build_pssm(probs, pssm_bg))
+    return pssms, probs_list

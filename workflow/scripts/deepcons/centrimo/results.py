@@ -21,7 +21,7 @@ class MotifResult:
     Attributes
     ----------
     motif_index : int
-        Index of the motif in the list given to :func:`run_centrimo`.
+        Index of the motif in the list given to :func:`.analysis.run_centrimo`.
     db_index : int
         Index of the motif file it came from (0-based).
     windows : list of Window
@@ -69,7 +69,7 @@ class WindowMembers:
     Attributes
     ----------
     seq : (k,) int64
-        Indices into the sequences given to :func:`run_centrimo`.
+        Indices into the sequences given to :func:`.analysis.run_centrimo`.
     plus, minus : (k,) float64
         Share of the sequence's best-site count that falls in the window on the + and the
         - strand (ties split the count, so these sum to at most 1).

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..motif_scan import NO_SITE, BestSites
-from .pssm import ScaledPSSM, build_pssm, prepare_motif_probs, pvalue_table
+from .pssm import ScaledPSSM, pvalue_table
 from .statistics import logev
 
 
@@ -39,7 +39,7 @@ def counted_sites(best: BestSites, passing: np.ndarray, m: int, width: int, seq_
     return seq, pos, strand, weight
 
 
-def site_counts(
+def count_sites(
     best: BestSites,
     passing: np.ndarray,
     values,
@@ -110,25 +110,6 @@ def motif_threshold(
     if use_lo_fraction:
         return (1 - 1e-15) * threshold * pssm.max_bits
     return threshold
-
-
-def build_pssms(motifs, seq_len, pseudo_bg, pssm_bg, motif_pseudo, warnings):
-    """(PSSMs, pseudocounted probabilities) per motif; None for motifs too wide (as MEME)."""
-    pssms: list[ScaledPSSM | None] = []
-    probs_list: list[np.ndarray | None] = []
-    for i, motif in enumerate(motifs):
-        if motif.width >= seq_len - 1:
-            warnings.append(
-                f"Skipping motif {motif.id} ({i + 1}/{len(motifs)}) of width {motif.width} "
-                f"because it is too wide for the sequences (>= {seq_len - 1})."
-            )
-            pssms.append(None)
-            probs_list.append(None)
-            continue
-        probs = prepare_motif_probs(motif.probs, motif.nsites, pseudo_bg, motif_pseudo)
-        probs_list.append(probs)
-        pssms.append(build_pssm(probs, pssm_bg))
-    return pssms, probs_list
 
 
 def weak_motif_warning(

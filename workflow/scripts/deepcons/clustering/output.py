@@ -44,7 +44,7 @@ def align_clusters(
     linkage: str = "average",
     tree_metric: str = "Ncor",
 ) -> list[tuple[str, str, str, int, int]]:
-    """Align the members of clusters found elsewhere (RSAT), as :func:`cluster_motifs` aligns
+    """Align the members of clusters found elsewhere (RSAT), as :func:`.cluster.cluster_motifs` aligns
     its own: progressively along the members' tree, onto the root built from them.
 
     Returns ``(cluster, motif id, strand, offset, width)`` rows, as

@@ -52,7 +52,7 @@ def rsat_matrix_clustering_command(
     title: str = RSAT_TITLE,
     executable: Sequence[str] = ("matrix-clustering",),
 ) -> list[str]:
-    """Arguments of an RSAT matrix-clustering run equivalent to :func:`cluster_motifs`.
+    """Arguments of an RSAT matrix-clustering run equivalent to :func:`.cluster.cluster_motifs`.
 
     ``-matrix TITLE FILE meme`` reads the MEME file (RSAT prefixes each motif id with
     ``TITLE_m<k>_``); ``-calc sum`` merges the aligned count matrices into root motifs;
@@ -103,7 +103,7 @@ def read_rsat_clusters(
 
     That file (written by matrix-clustering's R step with ``write.table``) has one line per
     cluster, no header: ``cluster_<k><TAB><id>,<id>,...``. Clusters are renamed as
-    :func:`cluster_motifs` names them (decreasing size, then first member); motifs the table
+    :func:`.cluster.cluster_motifs` names them (decreasing size, then first member); motifs the table
     omits become singletons, with a warning.
     """
     groups: list[np.ndarray] = []
@@ -216,7 +216,7 @@ def run_rsat_matrix_clustering(
     executable: str | None = None,
     title: str = RSAT_TITLE,
 ) -> dict[str, list[str]]:
-    """Run RSAT matrix-clustering and convert its results to this module's outputs.
+    """Run RSAT matrix-clustering and convert its results to the package's outputs.
 
     Writes, in ``outdir``: ``clusters.tsv`` (``cluster kernel``), ``cluster_roots.meme``
     (from RSAT's ``PREFIX_cluster_root_motifs.tf`` when it wrote one), ``tree.newick``

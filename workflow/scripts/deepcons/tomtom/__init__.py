@@ -26,7 +26,7 @@ step by step, so that its tables are the program's tables, not an approximation 
    strands.
 
 Two implementations give the same table. The default one (``method='compiled'``, needs
-numba) runs each query through compiled loops (:mod:`.kernels`, driven by
+numba) runs each query through compiled loops (:mod:`.loops`, driven by
 :mod:`.compiled`): a few passes over the query's columns x all target columns, each of them
 vectorised or a single histogram, in threads over queries (the kernels release the GIL),
 which also rank the results (:mod:`.ranking`) and draw the q-values' bootstraps
@@ -40,22 +40,23 @@ and then recomputed with it only where the last bits can change a result (see
 :func:`.scores.scaled_pearson`); the numpy Euclidean distance uses scipy's ``cdist``, whose
 summation order is MEME's (checked bit for bit by the tests); the compiled kernels compute
 the integer scores in float32 and redo in MEME's double precision the few that lie near a
-rounding boundary, and take medians and extremes from exact values (see :mod:`.kernels`).
+rounding boundary, and take medians and extremes from exact values (see :mod:`.loops`).
 The null distributions and p-value products are sums whose order is not MEME's (in
 neither implementation): they agree with it to about 1e-15, so p-values agree to the float
 MEME keeps (complete scores) or to about 1e-13 (incomplete scores).
 
-Modules, in the order of the steps: :mod:`.motifs` (1), :mod:`.scores` (2-4),
-:mod:`.targets`, :mod:`.reference` and :mod:`.kernels` (5-6), :mod:`.qvalues` and
-:mod:`.ranking` (7), :mod:`.compare` (the entry point) and :mod:`.tsv` (MEME's table).
+Modules, in the order of the steps: :mod:`.constants` (MEME's), :mod:`.motifs` (1),
+:mod:`.scores` (2-4), :mod:`.targets`, :mod:`.reference` and :mod:`.loops` with
+:mod:`.compiled` (5-6), :mod:`.qvalues` and :mod:`.ranking` (7), :mod:`.compare` (the entry
+point) and :mod:`.output` (MEME's table).
 """
 
 from .compare import METHODS, compare_motifs
 from .constants import BINS, DEFAULT_NSITES, DISTANCES, MEME_VERSION, MIN_TARGETS
 from .motifs import meme_consensus, prepare_probs, symmetric_background
+from .output import TSV_COLUMNS, apply_threshold, format_tsv, read_tsv, write_tsv
 from .qvalues import PI_ZERO_DRAWS, MemeRandom, estimate_pi_zero, meme_qvalues
 from .scores import column_scores, round_significant, scaled_column_scores
-from .tsv import TSV_COLUMNS, apply_threshold, format_tsv, read_tsv, write_tsv
 
 __all__ = [
     "BINS",

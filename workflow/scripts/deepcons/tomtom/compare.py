@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..meme_io import Motif
-from . import kernels
+from . import loops
 from .compiled import MAX_QUERY_WIDTH, compare_compiled, compiled_fits
 from .motifs import prepare_probs
+from .output import TSV_COLUMNS, result_frame
 from .ranking import Ranking, result_table
 from .reference import compare_numpy
 from .scores import check_distance
 from .targets import prepare_targets
-from .tsv import TSV_COLUMNS, result_frame
 
 METHODS = ("auto", "compiled", "numpy")
 
@@ -56,7 +56,7 @@ def compare_motifs(
         Pseudocount added to every motif (``-motif-pseudo``).
     background : ndarray, shape (4,), optional
         Letter frequencies for the pseudocount (the CLI uses the query file's, made
-        strand-symmetric by :func:`symmetric_background`); default uniform.
+        strand-symmetric by :func:`.motifs.symmetric_background`); default uniform.
     internal : bool
         Only alignments where one motif lies inside the other (``-internal``).
     target_dbs : sequence of int, optional
@@ -95,7 +95,7 @@ def compare_motifs(
     prepared = prepare_targets(targets, dist, norc, motif_pseudo, background, target_dbs)
     query_probs = [prepare_probs(query, background, motif_pseudo) for query in queries]
     n_jobs = _default_jobs() if n_jobs is None else max(1, int(n_jobs))
-    compiled = method != "numpy" and compiled_fits(query_probs, prepared) and kernels.load()
+    compiled = method != "numpy" and compiled_fits(query_probs, prepared) and loops.load()
     if method == "compiled" and not compiled:
         raise ValueError(
             f"method='compiled' needs numba and queries of at most {MAX_QUERY_WIDTH} columns"

@@ -1,4 +1,4 @@
-"""Every query against every target in the compiled kernels, in threads."""
+"""Every query against every target in the compiled loops (:mod:`.loops`), in threads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import kernels
+from . import loops
 from .ranking import Ranking
 from .scores import score_inputs
 from .targets import Targets
@@ -47,7 +47,7 @@ def compare_compiled(
 
     def work() -> None:
         try:
-            scratch = kernels.scratch_space(int(widths.max()), target_cols.shape[1])
+            scratch = loops.scratch_space(int(widths.max()), target_cols.shape[1])
             raw = np.empty((size, n_entries))
             offset = np.empty((size, n_entries), np.int32)
             overlap = np.empty((size, n_entries), np.int32)
@@ -57,8 +57,8 @@ def compare_compiled(
                 if index is None:
                     return
                 count = min(size, n_queries - first)
-                failed = kernels.nb_queries(
-                    kernels.NB_DISTANCE_CODES[dist],
+                failed = loops.nb_queries(
+                    loops.DISTANCE_CODES[dist],
                     query,
                     query_ss,
                     query_start,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import loops
 
 # q-value constants of MEME's qvalue.h
 MIN_PVALUES_FOR_PI0 = 100
@@ -178,7 +178,7 @@ class PiZeroDraws:
             return
         if self.compiled:
             no_words = np.empty(0, dtype=np.uint32)
-            self.position = kernels.nb_mt_draws(
+            self.position = loops.nb_mt_draws(
                 self.key, self.position, 2 * skip * PI_ZERO_DRAWS, no_words
             )
         else:
@@ -191,5 +191,5 @@ class PiZeroDraws:
         if not self.compiled:
             return self.rng.bootstrap_picks(self.m)
         words = np.empty(2 * PI_ZERO_DRAWS, dtype=np.uint32)
-        self.position = kernels.nb_mt_draws(self.key, self.position, 0, words)
+        self.position = loops.nb_mt_draws(self.key, self.position, 0, words)
         return MemeRandom.picks(words, self.m)

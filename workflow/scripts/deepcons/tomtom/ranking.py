@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..meme_io import Motif
-from . import kernels
+from . import loops
 from .motifs import meme_consensus
+from .output import TSV_COLUMNS, result_frame
 from .qvalues import (
     LAMBDAS,
     MIN_PVALUES_FOR_PI0,
@@ -23,7 +24,6 @@ from .qvalues import (
 )
 from .reference import extreme_value_pvalue
 from .targets import Targets
-from .tsv import TSV_COLUMNS, result_frame
 
 
 def _allowed_configurations(q: int, lengths: np.ndarray, min_overlap: int, internal: bool):
@@ -74,7 +74,7 @@ class Ranking:
         self.strings: dict[int, dict[str, np.ndarray]] = {}  # by first query of a block
         self.draws = None
         if n_entries > MIN_PVALUES_FOR_PI0:
-            self.draws = PiZeroDraws(n_entries, kernels.loaded())
+            self.draws = PiZeroDraws(n_entries, loops.loaded())
         # compiled: the generator's state at the start of each piece of queries, so that each
         # piece draws its own bootstraps (see :meth:`snapshot`)
         self.piece_starts: list[int] = []
@@ -96,7 +96,7 @@ class Ranking:
         for index, start in enumerate(piece_starts):
             if self.draws is not None:
                 skip = 2 * PI_ZERO_DRAWS * (start - previous)
-                position = kernels.nb_mt_draws(key, position, skip, no_words)
+                position = loops.nb_mt_draws(key, position, skip, no_words)
             self.snapshot_keys[index] = key
             self.snapshot_positions[index] = position
             previous = start
@@ -152,7 +152,7 @@ class Ranking:
         positions = np.empty((n_rows, n_entries // targets.n_orient), np.int64)
         lowest = np.full(n_rows, np.inf)
         estimate = n_entries > MIN_PVALUES_FOR_PI0
-        rank_rows = kernels.nb_rank_rows if self.compiled else _rank_rows_numpy
+        rank_rows = loops.nb_rank_rows if self.compiled else _rank_rows_numpy
         rank_rows(
             order,
             pvalue,
@@ -182,7 +182,7 @@ class Ranking:
             self.snapshot_condition.wait_for(lambda: self.snapshots_ready > piece or self.stopped)
             if self.stopped:
                 raise RuntimeError("tomtom: stopped")
-        kernels.nb_bootstrap_rows(
+        loops.nb_bootstrap_rows(
             order,
             pvalue,
             lowest,
@@ -240,7 +240,7 @@ def _rank_rows_numpy(
     out_position,
     lowest,
 ):
-    """:func:`kernels.nb_rank_rows` in numpy, all rows at once (when numba is not installed)."""
+    """:func:`loops.nb_rank_rows` in numpy, all rows at once (when numba is not installed)."""
     n_rows, m = order.shape
     sorted_p = np.take_along_axis(pvalue, order, axis=1)
     if estimate:

@@ -1,9 +1,10 @@
-"""The compiled kernels (numba) of the comparison, in loops that release the GIL.
+"""The compiled loops (numba) of the comparison, ranking and q-values, which release the GIL.
 
-The computation of :mod:`.reference`, one query at a time in compiled loops
-(numba, jitted on first use by :func:`load`; plain Python until then). A query costs
-about width x 22,000 target columns, so what counts is how many passes go over those
-columns and whether they vectorise. Every column score enters as a "key" in [0, 2] that
+The computation of :mod:`.reference`, one query at a time in compiled loops (numba,
+jitted on first use by :func:`load`; plain Python until then), and those of :mod:`.ranking`
+(``nb_rank_rows``) and :mod:`.qvalues` (MEME's Mersenne Twister draws and the bootstrap
+q-values). A query costs about width x 22,000 target columns, so what counts is how many
+passes go over those columns and whether they vectorise. Every column score enters as a "key" in [0, 2] that
 orders the scores in reverse: ed and sandelin the squared distance d2, summed as MEME
 does (scores -sqrt(d2) and 2 - d2), pearson 1 - r with r computed without MEME's rounding
 (within 1e-12 of MEME's value, see :func:`.scores.scaled_pearson`). Then, per query column:
@@ -36,11 +37,11 @@ from .constants import BINS, MEME_LN10, SIGNIFICANT_DIGITS
 _NB_BUCKETS = 2049  # keys in [0, 2] (d2 of probabilities; pearson: 1 - r) in 1/1024 buckets
 _NB_PAD = 4  # zeros kept around each stored tail (the convolution reads 3 past each end)
 _NB_ED, _NB_SANDELIN, _NB_PEARSON = 0, 1, 2
-NB_DISTANCE_CODES = {"ed": _NB_ED, "sandelin": _NB_SANDELIN, "pearson": _NB_PEARSON}
+DISTANCE_CODES = {"ed": _NB_ED, "sandelin": _NB_SANDELIN, "pearson": _NB_PEARSON}
 
 
 def nb_round(x):
-    """MEME's RND(x, 14) of one value (:func:`round_significant`)."""
+    """MEME's RND(x, 14) of one value (:func:`.scores.round_significant`)."""
     if x == 0.0:
         return 0.0
     magnitude = abs(x)
@@ -501,7 +502,7 @@ def nb_query(
     out_offset,
     out_overlap,
 ):
-    """One query against every target entry (see the section comment)."""
+    """One query against every target entry (see the module docstring)."""
     keys32, bucket, histogram, found, values, prefix, bins, counts = scratch[:8]
     tails, start, base, length = scratch[8:]
     q = query.shape[0]
@@ -677,7 +678,7 @@ def nb_queries(
     return -1
 
 
-# MEME's Mersenne Twister (numpy's MT19937 generation, :class:`MemeRandom`'s stream)
+# MEME's Mersenne Twister (numpy's MT19937 generation, :class:`.qvalues.MemeRandom`'s stream)
 
 
 def nb_mt_twist(key):
@@ -738,8 +739,8 @@ def nb_qvalues(sorted_p, pi_zero, positions, out):
 
 
 def nb_bootstrap_qvalues(sorted_p, key, position, lambdas, bootstraps, samples, positions, out):
-    """:func:`meme_qvalues` of ``m`` > 100 ascending p-values, pi0 estimated from the
-    generator's state ``key`` at ``position`` (not changed): :func:`estimate_pi_zero`
+    """:func:`.qvalues.meme_qvalues` of ``m`` > 100 ascending p-values, pi0 estimated from the
+    generator's state ``key`` at ``position`` (not changed): :func:`.qvalues.estimate_pi_zero`
     operation for operation, the draws made and counted on the fly."""
     m = sorted_p.shape[0]
     n_lambda = lambdas.shape[0]

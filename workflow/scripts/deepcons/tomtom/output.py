@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from ..atomic import atomic_write_text
 from .constants import MEME_VERSION
 
@@ -74,12 +75,10 @@ def format_tsv(table: pd.DataFrame, command_line: str | None = None) -> str:
     Parameters
     ----------
     table : DataFrame
-        From :func:`compare_motifs` (thresholded as wanted).
+        From :func:`.compare.compare_motifs` (thresholded as wanted).
     command_line : str, optional
         The command as typed, for the last comment line (default ``tomtom``).
     """
-    from .. import __version__
-
     lines = ["\t".join(TSV_COLUMNS)]
     for row in table[TSV_COLUMNS].itertuples(index=False, name=None):
         query, target, offset, p, e, q, overlap, query_cons, target_cons, strand = row
@@ -105,5 +104,5 @@ def write_tsv(
 
 
 def read_tsv(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a tomtom.tsv (MEME's or ours) into the columns of :func:`compare_motifs`."""
+    """Read a tomtom.tsv (MEME's or ours) into the columns of :func:`.compare.compare_motifs`."""
     return pd.read_csv(path, sep="\t", comment="#", skip_blank_lines=True)
