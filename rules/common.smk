@@ -15,6 +15,7 @@ sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
 from deepcons.fetch import is_url  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
+from deepcons.snakemake_options import runs_jobs  # noqa: E402
 
 put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
 
@@ -183,29 +184,7 @@ URLS = {key: value for key, value in configured_paths().items() if is_url(value)
 
 # Commands that run no job (a report, an unlock, a listing) must still work once an input
 # file has been moved away: they do not look for input files.
-NO_JOB_OPTIONS = {
-    "--unlock",
-    "--report",
-    "--lint",
-    "-l",
-    "--cleanup-metadata",
-    "--cm",
-    "--summary",
-    "-S",
-    "--detailed-summary",
-    "-D",
-    "--dag",
-    "--d3dag",
-    "--rulegraph",
-    "--filegraph",
-    "--print-compilation",
-    "--delete-all-output",
-    "--delete-temp-output",
-}
-_OPTIONS = {arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("-")}
-RUNS_JOBS = "--report-after-run" in _OPTIONS or not any(
-    option in NO_JOB_OPTIONS or option.startswith("--list") for option in _OPTIONS
-)
+RUNS_JOBS = runs_jobs(sys.argv[1:])
 
 
 def resolve_path(value, key):

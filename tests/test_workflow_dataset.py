@@ -74,7 +74,7 @@ def test_commands_that_run_no_job_work_with_an_input_moved_away(demo_run, tmp_pa
     (moved / "conserved.bed").unlink()
     extra = ["--configfile", str(tmp_path / "moved.yaml")]
     report = tmp_path / "report.html"
-    for command in (["--unlock"], ["--list-rules"], ["--report", str(report)]):
+    for command in (["--unlock"], ["--lt"], ["--report", str(report)]):
         result = run_snakemake(demo_run, "dataset", extra=extra + command, check=False)
         assert result.returncode == 0, result.stderr
     assert report.stat().st_size > 0
