@@ -13,7 +13,7 @@ CORES ?= all
 TEST_JOBS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --maxprocesses 4 --dist loadfile
 
-.PHONY: setup demo test test-fast test-slurm lint format bench clean bedtools
+.PHONY: setup demo test test-fast test-slurm test-conda-pins lint format bench clean bedtools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ test-fast: setup
 
 test-slurm: setup
 	$(BIN)/pytest -m slurm
+
+# The library's tests with the versions the conda envs pin (numpy, pandas, scipy, numba...),
+# installed by pip into their own venv: the conda route's code paths without conda. (Not the
+# SLURM profile's test: its executor plugin needs newer numpy and pandas than the envs pin.)
+PINS_VENV := .venv-conda-pins
+test-conda-pins: setup
+	$(PYTHON) -m venv $(PINS_VENV)
+	$(PINS_VENV)/bin/python -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
+		"$(TORCH_SPEC)" $$($(BIN)/python tests/conda_pins.py)
+	PYTHONPATH=workflow/scripts $(PINS_VENV)/bin/pytest -n $(TEST_JOBS) --maxprocesses 4 \
+		--dist loadfile -p no:cacheprovider -m "not slow and not slurm and not gpu" \
+		--ignore tests/test_slurm.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -199,3 +199,11 @@ def test_the_dependency_walk_sees_lazy_imports():
     # deepcons.genome imports pyfaidx inside a function; its scripts need it
     assert "pyfaidx" in third_party_needs(SCRIPTS / "prepare_genome.py")
     assert "torch" in third_party_needs(SCRIPTS / "train_cnn.py")
+
+
+def test_the_envs_pin_each_package_to_one_version():
+    from conda_pins import conda_pins, pip_requirements
+
+    pins = conda_pins()  # raises where two envs disagree
+    assert pins["numpy"] and pins["pandas"]
+    assert f"numpy=={pins['numpy']}" in pip_requirements()

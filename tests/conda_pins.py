@@ -1,0 +1,62 @@
+"""The conda envs' pins (envs/*.yaml) as pip requirements, for `make test-conda-pins`: the
+library's tests run with the versions the conda route installs, without conda (and with the
+tools the tests use).
+
+Conda-only packages (python, the MEME suite, RSAT, bedtools) are left out, and PyTorch stays
+at the pip pin: PyPI's Linux wheels of other versions are CUDA builds of several GB.
+
+    python tests/conda_pins.py      # one requirement a line
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ENVS = REPO / "envs"
+# what the tests themselves use, at the pip pins of pyproject.toml
+TEST_TOOLS = {
+    "triton",
+    "pytest",
+    "pytest-xdist",
+    "memelite",
+    "pymemesuite",
+    "snakemake",
+    "pyyaml",
+    "jsonschema",
+}
+PIP_NAME = {"matplotlib-base": "matplotlib"}
+NOT_FROM_PIP = {"python", "meme", "rsat-core", "bedtools", "pytorch"}
+
+
+def conda_pins() -> dict[str, str]:
+    """Package -> version over all envs; a package pinned to two versions is an error."""
+    pins: dict[str, str] = {}
+    for env in sorted(ENVS.glob("*.yaml")):
+        for dep in yaml.safe_load(env.read_text())["dependencies"]:
+            if not isinstance(dep, str):
+                continue
+            name, _, version = re.split(r"(=+)", dep, maxsplit=1) if "=" in dep else (dep, "", "")
+            if pins.setdefault(name, version) != version:
+                raise ValueError(f"{env.name}: {name}={version}, another env pins {pins[name]}")
+    return pins
+
+
+def pip_requirements() -> list[str]:
+    """The conda pins, then the test tools as pyproject.toml pins them."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pinned = [*project["dependencies"], *sum(project["optional-dependencies"].values(), [])]
+    tools = [spec for spec in pinned if re.split(r"[=<>]", spec)[0] in TEST_TOOLS]
+    return [
+        f"{PIP_NAME.get(name, name)}=={version}"
+        for name, version in sorted(conda_pins().items())
+        if name not in NOT_FROM_PIP and version
+    ] + tools
+
+
+if __name__ == "__main__":
+    print("\n".join(pip_requirements()))
