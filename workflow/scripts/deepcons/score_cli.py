@@ -5,8 +5,9 @@
     deepcons score --model results/train --vcf variants.vcf.gz --genome hg19.fa -o outdir
     deepcons saliency --model results/train --fasta seqs.fa -o outdir
 
-The same code as the workflow's interpret stage. The genome FASTA must be indexed (.fai),
-plain or bgzip; the model folder holds model.safetensors and model.json.
+The same code as the workflow's interpret stage. The genome FASTA is plain or bgzip (its
+.fai index is made beside it when missing); a VCF is plain or bgzip, not plain gzip. The
+model folder holds model.safetensors and model.json.
 """
 
 from __future__ import annotations
