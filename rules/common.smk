@@ -13,6 +13,7 @@ from snakemake.utils import validate
 WORKFLOW_DIR = Path(workflow.basedir)
 sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
+from deepcons.config_overrides import typed_config  # noqa: E402
 from deepcons.fetch import is_url  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
 from deepcons.snakemake_options import runs_jobs  # noqa: E402
@@ -23,15 +24,21 @@ put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
 def validate_config():
     """Check the config against the schema and fill in the defaults. A mistake gives one line
     naming the key, not the schema dump of Snakemake's own message."""
+    import yaml
+
     schema_path = WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"
+    schema = yaml.safe_load(schema_path.read_text())
+    typed = typed_config(
+        dict(config), schema
+    )  # nested --config values arrive as strings
+    config.clear()
+    config.update(typed)
     try:
         validate(config, str(schema_path))
     except WorkflowError:
         import jsonschema
-        import yaml
 
         # Snakemake's error keeps jsonschema's only as text: find it again, to name the key
-        schema = yaml.safe_load(schema_path.read_text())
         error = jsonschema.exceptions.best_match(
             jsonschema.Draft202012Validator(schema).iter_errors(config)
         )

@@ -98,6 +98,15 @@ def test_key_order_written_defaults_and_speed_settings_rerun_nothing(trained, tm
         trained, "train", extra=["-n", "--configfile", str(tmp_path / "edited.yaml")]
     )
     assert "rule train_cnn:" in result.stdout
+    # the same through nested --config overrides (Snakemake passes their numbers as strings)
+    speed = "train={threads: 2, eval_batch_size: 64, device: cpu}"
+    configfile = ["--configfile", str(trained / "config.yaml")]
+    result = run_snakemake(trained, "train", extra=["-n", *configfile, "--config", speed])
+    assert "Nothing to be done" in result.stdout + result.stderr
+    result = run_snakemake(
+        trained, "train", extra=["-n", *configfile, "--config", "train={learning_rate: 0.01}"]
+    )
+    assert "rule train_cnn:" in result.stdout
 
 
 def checkpoint_epoch(workdir):
