@@ -42,13 +42,16 @@ test-slurm: setup
 	$(BIN)/pytest -m slurm
 
 # The library's tests with the versions the conda envs pin (numpy, pandas, scipy, numba...),
-# installed by pip into their own venv: the conda route's code paths without conda. (Not the
+# installed by pip into their own venv: the conda route's code paths without conda (the envs
+# pin python 3.11: PINS_PYTHON=python3.11 where python3 is another). (Not the
 # SLURM profile's test: its executor plugin needs newer numpy and pandas than the envs pin.)
 PINS_VENV := .venv-conda-pins
+PINS_PYTHON ?= $(PYTHON)
 test-conda-pins: setup
-	$(PYTHON) -m venv $(PINS_VENV)
+	$(PINS_PYTHON) -m venv $(PINS_VENV)
+	$(BIN)/python tests/conda_pins.py > $(PINS_VENV)/requirements.txt
 	$(PINS_VENV)/bin/python -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
-		"$(TORCH_SPEC)" $$($(BIN)/python tests/conda_pins.py)
+		"$(TORCH_SPEC)" -r $(PINS_VENV)/requirements.txt
 	PYTHONPATH=workflow/scripts $(PINS_VENV)/bin/pytest -n $(TEST_JOBS) --maxprocesses 4 \
 		--dist loadfile -p no:cacheprovider -m "not slow and not slurm and not gpu" \
 		--ignore tests/test_slurm.py

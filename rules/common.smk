@@ -13,7 +13,7 @@ from snakemake.utils import validate
 WORKFLOW_DIR = Path(workflow.basedir)
 sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
-from deepcons.config_overrides import typed_config  # noqa: E402
+from deepcons.config_overrides import apply_overrides  # noqa: E402
 from deepcons.fetch import is_url  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
 from deepcons.snakemake_options import runs_jobs  # noqa: E402
@@ -28,11 +28,9 @@ def validate_config():
 
     schema_path = WORKFLOW_DIR / "workflow" / "schemas" / "config.schema.yaml"
     schema = yaml.safe_load(schema_path.read_text())
-    typed = typed_config(
-        dict(config), schema
-    )  # nested --config values arrive as strings
-    config.clear()
-    config.update(typed)
+    # nested --config values arrive as strings (Snakemake keeps its parse of --config here)
+    settings = getattr(workflow, "config_settings", None)
+    apply_overrides(config, getattr(settings, "config", None) or {}, schema)
     try:
         validate(config, str(schema_path))
     except WorkflowError:
@@ -191,7 +189,7 @@ URLS = {key: value for key, value in configured_paths().items() if is_url(value)
 
 # Commands that run no job (a report, an unlock, a listing) must still work once an input
 # file has been moved away: they do not look for input files.
-RUNS_JOBS = runs_jobs(sys.argv[1:])
+RUNS_JOBS = runs_jobs(sys.argv)
 
 
 def resolve_path(value, key):

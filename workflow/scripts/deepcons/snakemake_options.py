@@ -1,56 +1,64 @@
-"""Whether a Snakemake command line runs jobs, read from its options (the Snakefile is
-parsed by every command, a report or an unlock as well as a run)."""
+"""Whether a Snakemake command line runs jobs, read with Snakemake's own argument parser
+(the Snakefile is parsed by every command, a report or an unlock as well as a run)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 from collections.abc import Sequence
 
-# Snakemake 9's options (and their aliases) of commands that run no job: reports, unlocks,
-# listings, graphs, summaries, clean-ups and exports. tests/test_snakemake_options.py checks
-# this list against Snakemake's own argument parser.
-NO_JOB_OPTIONS = frozenset(
+# Snakemake's destinations of the options of commands that run no job: reports, unlocks,
+# listings, graphs, summaries, clean-ups and exports (tests/test_snakemake_options.py checks
+# that its parser still has them all)
+NO_JOB_DESTS = frozenset(
     {
-        "--unlock",
-        "--report",
-        "--lint",
-        "--list-rules",
-        "--list",
-        "-l",
-        "--list-target-rules",
-        "--lt",
-        "--list-changes",
-        "--lc",
-        "--list-input-changes",
-        "--li",
-        "--list-params-changes",
-        "--lp",
-        "--list-untracked",
-        "--lu",
-        "--list-conda-envs",
-        "--summary",
-        "-S",
-        "--detailed-summary",
-        "-D",
-        "--dag",
-        "--d3dag",
-        "--rulegraph",
-        "--filegraph",
-        "--print-compilation",
-        "--cleanup-metadata",
-        "--cm",
-        "--delete-all-output",
-        "--delete-temp-output",
-        "--containerize",
-        "--export-cwl",
-        "--archive",
-        "--generate-unit-tests",
-        "--conda-create-envs-only",
+        "unlock",
+        "report",
+        "lint",
+        "list_rules",
+        "list_target_rules",
+        "list_changes",
+        "list_input_changes",
+        "list_params_changes",
+        "list_untracked",
+        "list_conda_envs",
+        "summary",
+        "detailed_summary",
+        "dag",
+        "d3dag",
+        "rulegraph",
+        "filegraph",
+        "print_compilation",
+        "cleanup_metadata",
+        "cleanup_shadow",
+        "delete_all_output",
+        "delete_temp_output",
+        "containerize",
+        "export_cwl",
+        "archive",
+        "generate_unit_tests",
+        "conda_create_envs_only",
+        "conda_cleanup_envs",
+        "container_cleanup_images",
     }
 )
 
 
 def runs_jobs(argv: Sequence[str]) -> bool:
-    """False where ``argv`` (without the program) asks for a command that runs no job;
-    ``--report`` with ``--report-after-run`` runs the workflow first."""
-    options = {arg.split("=")[0] for arg in argv if arg.startswith("-")}
-    return "--report-after-run" in options or not options & NO_JOB_OPTIONS
+    """False where ``argv`` (a ``snakemake`` command line, program first) asks for a command
+    that runs no job. ``--report`` with ``--report-after-run`` runs the workflow first. True
+    when in doubt: for another program (Snakemake's API inside it), or where Snakemake's
+    parser cannot read the line."""
+    if not argv or "snakemake" not in os.path.normpath(argv[0]).split(os.sep)[-2:]:
+        return True
+    from snakemake.cli import get_argument_parser
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # no usage message on a bad line
+            args, _ = get_argument_parser().parse_known_args(list(argv[1:]))
+    except (SystemExit, Exception):  # argparse exits; Snakemake's own types raise
+        return True
+    if getattr(args, "report_after_run", False):
+        return True
+    return not any(getattr(args, dest, None) not in (None, False, []) for dest in NO_JOB_DESTS)
