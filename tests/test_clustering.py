@@ -481,6 +481,19 @@ def test_write_clusters_round_trip(tmp_path, jaspar):
 # ----------------------------------------------------------------------------------------
 
 
+def test_the_package_runs_as_a_module(tmp_path):
+    # python -m deepcons.clustering is deepcons cluster
+    written = tmp_path / "one.meme"
+    write_meme(written, [Motif("m1", np.full((6, 4), 0.25), nsites=10)])
+    result = subprocess.run(
+        [sys.executable, "-m", "deepcons.clustering", "-o", str(tmp_path / "out"), str(written)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_cluster_table(tmp_path / "out" / "clusters.tsv") == {"cluster_1": ["m1"]}
+
+
 def test_command_line_writes_outputs_and_figures(tmp_path, jaspar):
     rng = np.random.default_rng(22)
     motifs = [c for m in jaspar.values() for c in family_copies(rng, m)]
