@@ -11,7 +11,8 @@ CORES ?= all
 # Test files run in parallel processes, a file per process (its fixtures shared): the suite's
 # workflow runs spend much of their time starting processes, so two halve it on two cores.
 TEST_JOBS ?= auto
-PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --maxprocesses 4 --dist loadfile
+PARALLEL := -n $(TEST_JOBS) --maxprocesses 4 --dist loadfile
+PYTEST := $(BIN)/pytest $(PARALLEL)
 
 .PHONY: setup demo test test-fast test-slurm test-conda-pins lint format bench clean bedtools
 
@@ -52,9 +53,8 @@ test-conda-pins: setup
 	$(BIN)/python tests/conda_pins.py > $(PINS_VENV)/requirements.txt
 	$(PINS_VENV)/bin/python -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
 		"$(TORCH_SPEC)" -r $(PINS_VENV)/requirements.txt
-	PYTHONPATH=workflow/scripts $(PINS_VENV)/bin/pytest -n $(TEST_JOBS) --maxprocesses 4 \
-		--dist loadfile -p no:cacheprovider -m "not slow and not slurm and not gpu" \
-		--ignore tests/test_slurm.py
+	PYTHONPATH=workflow/scripts $(PINS_VENV)/bin/pytest $(PARALLEL) -p no:cacheprovider \
+		-m "not slow and not slurm and not gpu" --ignore tests/test_slurm.py
 
 lint: setup
 	$(BIN)/ruff check .

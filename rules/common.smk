@@ -187,10 +187,6 @@ def configured_paths():
 
 URLS = {key: value for key, value in configured_paths().items() if is_url(value)}
 
-# Commands that run no job (a report, an unlock, a listing) must still work once an input
-# file has been moved away: they do not look for input files.
-RUNS_JOBS = runs_jobs(sys.argv)
-
 
 def resolve_path(value, key):
     """A configured path or URL (config key ``config_label(key)``) -> the file rules read.
@@ -206,7 +202,9 @@ def resolve_path(value, key):
             config_error(config_label(key), f"{value} is a directory, not a file")
         if candidate.exists():
             return str(candidate)
-    if not RUNS_JOBS:
+    # commands that run no job (a report, an unlock, a listing) must still work once an
+    # input file has been moved away (asked only here: Snakemake's parser takes 0.1 s)
+    if not runs_jobs(sys.argv):
         return str(path)
     where = (
         "" if path.is_absolute() else f" (looked in {os.getcwd()} and {WORKFLOW_DIR})"

@@ -33,14 +33,21 @@ PIP_NAME = {"matplotlib-base": "matplotlib"}
 NOT_FROM_PIP = {"python", "meme", "rsat-core", "bedtools", "pytorch"}
 
 
+def env_pins(env: Path) -> dict[str, str]:
+    """Package -> version ('' when unpinned) of one env file's conda dependencies."""
+    pins = {}
+    for dep in yaml.safe_load(env.read_text())["dependencies"]:
+        if isinstance(dep, str):  # not a pip: section
+            name = re.split(r"[=<> ]", dep)[0]
+            pins[name] = dep[len(name) :].lstrip("=<> ")
+    return pins
+
+
 def conda_pins() -> dict[str, str]:
     """Package -> version over all envs; a package pinned to two versions is an error."""
     pins: dict[str, str] = {}
     for env in sorted(ENVS.glob("*.yaml")):
-        for dep in yaml.safe_load(env.read_text())["dependencies"]:
-            if not isinstance(dep, str):
-                continue
-            name, _, version = re.split(r"(=+)", dep, maxsplit=1) if "=" in dep else (dep, "", "")
+        for name, version in env_pins(env).items():
             if pins.setdefault(name, version) != version:
                 raise ValueError(f"{env.name}: {name}={version}, another env pins {pins[name]}")
     return pins

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conda_pins import conda_pins, env_pins, pip_requirements
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "workflow" / "scripts"
 
@@ -151,8 +153,7 @@ def test_the_import_walk_follows_packages():
 
 
 def env_packages(env: Path) -> set[str]:
-    deps = yaml.safe_load(env.read_text())["dependencies"]
-    return {re.split(r"[=<> ]", d)[0] for d in deps if isinstance(d, str)}
+    return set(env_pins(env))
 
 
 RULES = list(rule_blocks())
@@ -202,8 +203,6 @@ def test_the_dependency_walk_sees_lazy_imports():
 
 
 def test_the_envs_pin_each_package_to_one_version():
-    from conda_pins import conda_pins, pip_requirements
-
     pins = conda_pins()  # raises where two envs disagree
     assert pins["numpy"] and pins["pandas"]
     assert f"numpy=={pins['numpy']}" in pip_requirements()

@@ -26,23 +26,20 @@ def apply_overrides(config: dict, overrides: dict, schema: dict) -> None:
         field_schema = _field_schema(field, schema)
         if field != key:
             config.pop(key, None)
-        if isinstance(value, dict) and isinstance(config.get(field), dict):
+        if isinstance(value, dict):
+            if not isinstance(config.get(field), dict):
+                config[field] = {}
             apply_overrides(config[field], value, field_schema)
         else:
             config[field] = typed_value(value, field_schema)
 
 
 def typed_value(value: Any, schema: dict) -> Any:
-    """``value`` with each string that the schema does not allow as a string turned into
-    the integer, number, boolean or null it spells (left as is when it spells none of them,
-    for validation to report); "null" is null wherever null is allowed."""
+    """A scalar or list ``value`` with each string that the schema does not allow as a string
+    turned into the integer, number, boolean or null it spells (left as is when it spells
+    none of them, for validation to report); "null" is null wherever null is allowed."""
     types = schema.get("type", [])
     types = [types] if isinstance(types, str) else types
-    if isinstance(value, dict):
-        return {
-            _key(k, schema): typed_value(v, _field_schema(_key(k, schema), schema))
-            for k, v in value.items()
-        }
     if isinstance(value, list):
         return [typed_value(item, schema.get("items", {})) for item in value]
     if isinstance(value, str) and "null" in types and value in _NULL:
