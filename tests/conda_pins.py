@@ -34,22 +34,31 @@ NOT_FROM_PIP = {"python", "meme", "rsat-core", "bedtools", "pytorch"}
 
 
 def env_pins(env: Path) -> dict[str, str]:
-    """Package -> version ('' when unpinned) of one env file's conda dependencies."""
+    """Package -> conda version spec ('=2.2.6', '>=1.2'; '' when unpinned) of one env file's
+    conda dependencies."""
     pins = {}
     for dep in yaml.safe_load(env.read_text())["dependencies"]:
         if isinstance(dep, str):  # not a pip: section
-            name = re.split(r"[=<> ]", dep)[0]
-            pins[name] = dep[len(name) :].lstrip("=<> ")
+            name = re.split(r"[=<>! ]", dep)[0]
+            pins[name] = dep[len(name) :].replace(" ", "")
     return pins
 
 
+def pip_spec(conda_spec: str) -> str:
+    """A conda version spec in pip's words: conda's ``=2.2`` is a prefix (2.2.*), ``==2.2``
+    exact; comparisons read the same."""
+    if conda_spec.startswith("=") and not conda_spec.startswith("=="):
+        return f"=={conda_spec[1:].removesuffix('.*')}.*"
+    return conda_spec
+
+
 def conda_pins() -> dict[str, str]:
-    """Package -> version over all envs; a package pinned to two versions is an error."""
+    """Package -> conda version spec over all envs; two specs for a package are an error."""
     pins: dict[str, str] = {}
     for env in sorted(ENVS.glob("*.yaml")):
         for name, version in env_pins(env).items():
             if pins.setdefault(name, version) != version:
-                raise ValueError(f"{env.name}: {name}={version}, another env pins {pins[name]}")
+                raise ValueError(f"{env.name}: {name}{version}, another env pins {pins[name]}")
     return pins
 
 
@@ -59,7 +68,7 @@ def pip_requirements() -> list[str]:
     pinned = [*project["dependencies"], *sum(project["optional-dependencies"].values(), [])]
     tools = [spec for spec in pinned if re.split(r"[=<>]", spec)[0] in TEST_TOOLS]
     return [
-        f"{PIP_NAME.get(name, name)}=={version}"
+        f"{PIP_NAME.get(name, name)}{pip_spec(version)}"
         for name, version in sorted(conda_pins().items())
         if name not in NOT_FROM_PIP and version
     ] + tools

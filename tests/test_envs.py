@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conda_pins import conda_pins, env_pins, pip_requirements
+from conda_pins import conda_pins, env_pins, pip_requirements, pip_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "workflow" / "scripts"
@@ -204,5 +204,13 @@ def test_the_dependency_walk_sees_lazy_imports():
 
 def test_the_envs_pin_each_package_to_one_version():
     pins = conda_pins()  # raises where two envs disagree
-    assert pins["numpy"] and pins["pandas"]
-    assert f"numpy=={pins['numpy']}" in pip_requirements()
+    assert pins["numpy"].startswith("=") and pins["pandas"]
+    assert f"numpy={pins['numpy']}.*" in pip_requirements()
+
+
+def test_conda_version_specs_read_as_pip_specs():
+    # conda's single = matches a version prefix; == is exact
+    assert pip_spec("=2.2") == "==2.2.*"
+    assert pip_spec("=2.2.6") == pip_spec("=2.2.6.*") == "==2.2.6.*"
+    assert pip_spec("==2.2.6") == "==2.2.6"
+    assert pip_spec(">=1.2,<2") == ">=1.2,<2"
