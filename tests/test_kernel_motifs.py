@@ -118,6 +118,8 @@ def test_meme_suite_parser_and_memelite_read_it(tmp_path, model_and_codes, capfd
         ),
         ("letter-probability matrix: alength= 5 w= 2", "expected alength= 4"),
         ("letter-probability matrix: alength= 4", "without w= width"),
+        ("letter-probability matrix: alength= 4 w= 0", "w= of at least 1, got 0"),
+        ("letter-probability matrix: alength= 4 w= -2", "w= of at least 1, got -2"),
     ],
 )
 def test_bad_meme_headers_name_the_line(tmp_path, matrix_line, message):
@@ -145,6 +147,31 @@ ROWS = "0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n"
         (f"MOTIF m1\nLetter-Probability Matrix: alength= 4 w= 2\n{ROWS}", 5, "m1 has no"),
         (f"MOTIF m1\nMOTIF m2\nletter-probability matrix: w= 2\n{ROWS}", 5, "m1 has no"),
         (f"MOTIF m1\nletter-probability matrix: w= 1\n{ROWS}", 8, "more matrix rows than its"),
+        (
+            "MOTIF m1\nletter-probability matrix: w= 2\n0.25 0.25 0.25 0.25\nnan nan nan nan\n",
+            8,
+            "m1: expected finite",
+        ),
+        (
+            "MOTIF m1\nletter-probability matrix: w= 2\n0.25 0.25 0.25 0.25\ninf 0 0 0\n",
+            8,
+            "finite",
+        ),
+        (
+            f"Background letter frequencies\nA nan C 0.5 G 0.5 T 0.5\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
+            5,
+            "non-negative numbers with a positive sum",
+        ),
+        (
+            f"Background letter frequencies\nA 0 C 0 G 0 T 0\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
+            5,
+            "positive sum",
+        ),
+        (
+            f"Background letter frequencies\nA -0.1 C 0.4 G 0.4 T 0.3\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
+            5,
+            "non-negative",
+        ),
     ],
 )
 def test_meme_files_missing_motifs_or_rows_are_one_error(tmp_path, body, line, message):

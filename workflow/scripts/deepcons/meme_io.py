@@ -9,6 +9,7 @@ rounding); the programs that need exact sums normalise them themselves.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zlib
@@ -110,6 +111,13 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 raise InputError(
                     "background frequencies must give A, C, G and T", path, lineno
                 ) from None
+            if not np.isfinite(background).all() or (background < 0).any() or background.sum() <= 0:
+                raise InputError(
+                    "background frequencies must be non-negative numbers with a positive sum, "
+                    f"got {background.tolist()}",
+                    path,
+                    lineno,
+                )
         elif line.startswith("MOTIF"):
             _check_matrix_read(current, path)
             tokens = line.split()
@@ -136,6 +144,8 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 ) from None
             if alength != 4:
                 raise InputError(f"expected alength= 4, got {alength}", path, lineno)
+            if width < 1:
+                raise InputError(f"expected a width w= of at least 1, got {width}", path, lineno)
             rows = []
             while len(rows) < width:
                 if i >= len(lines):
@@ -157,6 +167,13 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 if len(row) != 4:
                     raise InputError(
                         f"motif {current['id']}: expected 4 numbers in a matrix row, got {len(row)}",
+                        path,
+                        i,
+                    )
+                if not all(math.isfinite(x) for x in row):
+                    raise InputError(
+                        f"motif {current['id']}: expected finite numbers in a matrix row, "
+                        f"got {row_line!r}",
                         path,
                         i,
                     )

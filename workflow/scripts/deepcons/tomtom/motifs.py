@@ -24,8 +24,8 @@ def symmetric_background(background: np.ndarray | None) -> np.ndarray:
     if background is None:
         return UNIFORM_BACKGROUND.copy()
     bg = np.asarray(background, dtype=float)
-    if bg.shape != (4,) or np.any(bg < 0) or bg.sum() <= 0:
-        raise ValueError(f"background must be 4 non-negative frequencies, got {bg!r}")
+    if bg.shape != (4,) or not np.isfinite(bg).all() or np.any(bg < 0) or bg.sum() <= 0:
+        raise ValueError(f"background must be 4 finite non-negative frequencies, got {bg!r}")
     bg = bg / bg.sum()
     bg = (bg + bg[::-1]) / 2  # ACGT reversed is each letter's complement
     if np.any(bg == 0):  # MEME keeps backgrounds free of zeros
