@@ -387,6 +387,43 @@ def test_score_refuses_too_long_sequences(scoring_setup, capsys):
 
 
 @pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--window", "-10"], "argument --window: expected at least 2, got -10"),
+        (["--window", "0"], "argument --window: expected at least 2, got 0"),
+        (["--window", "41"], "command line: --window 41 is wider than the model's input (40 bp)"),
+        (["--batch-size", "0"], "argument --batch-size: expected at least 1, got 0"),
+        (["--genome", "missing.fa"], "missing.fa: no such file or folder (--genome)"),
+        (["--vcf", "missing.vcf"], "missing.vcf: no such file or folder (--vcf)"),
+        (["--genome", "plain.fa.gz"], "plain.fa.gz: cannot be indexed (Compressed FASTA is only"),
+        (["--genome", "uneven.fa"], "uneven.fa: cannot be indexed (Line length of fasta file"),
+    ],
+)
+def test_score_command_line_is_checked_before_any_output(scoring_setup, capsys, options, message):
+    import gzip
+
+    tmp_path, chrom = scoring_setup
+    vcf = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
+    (tmp_path / "plain.fa.gz").write_bytes(gzip.compress((tmp_path / "genome.fa").read_bytes()))
+    (tmp_path / "uneven.fa").write_text(f">chr1\n{chrom[:60]}\n{chrom[60:70]}\n{chrom[70:130]}\n")
+    given = dict(zip(options[::2], options[1::2], strict=True))
+    for option in ("--genome", "--vcf"):
+        if option in given and not given[option].startswith("-"):
+            given[option] = str(tmp_path / given[option])
+    args = {"--model": str(tmp_path / "model"), "--vcf": str(vcf), "-o": str(tmp_path / "out")}
+    args["--genome"] = str(tmp_path / "genome.fa")
+    argv = [word for pair in {**args, **given}.items() for word in pair]
+    try:
+        status = main_score(argv)
+    except SystemExit as exit:  # argparse: usage and the message, status 2
+        status = exit.code
+    assert status in (1, 2)
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "uneven.fa.fai").exists()
+
+
+@pytest.mark.parametrize(
     "record, message",
     [
         ("chr1\tabc\tx\tA\tC\t.\tPASS\t.", "line 5: POS 'abc' is not a whole number"),

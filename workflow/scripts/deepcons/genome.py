@@ -132,9 +132,19 @@ class Genome:
         import pyfaidx
 
         self.path = str(fasta)
-        self._fasta = pyfaidx.Fasta(
-            self.path, as_raw=True, sequence_always_upper=True, rebuild=False
-        )
+        try:
+            self._fasta = pyfaidx.Fasta(
+                self.path, as_raw=True, sequence_always_upper=True, rebuild=False
+            )
+        except pyfaidx.FastaNotFoundError:
+            raise InputError("no such FASTA file", self.path) from None
+        except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat) as err:
+            # the workflow's own genome is rewritten by prepare_genome; this is a user's FASTA
+            raise InputError(
+                f"cannot be indexed ({err}); expected a plain or bgzip FASTA whose lines have "
+                "one length within each record",
+                self.path,
+            ) from None
         self._chrom: str | None = None
         self._codes: np.ndarray | None = None
 

@@ -13,6 +13,7 @@ model folder holds model.safetensors and model.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -20,6 +21,21 @@ from pathlib import Path
 from .errors import InputError
 
 log = logging.getLogger("deepcons")
+
+
+def _int_at_least(smallest: int):
+    """An argparse type: an integer of at least ``smallest``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < smallest:
+            raise argparse.ArgumentTypeError(f"expected at least {smallest}, got {value}")
+        return value
+
+    return parse
 
 
 def _parser(prog: str, what: str) -> argparse.ArgumentParser:
@@ -43,7 +59,7 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
         )
         parser.add_argument(
             "--window",
-            type=int,
+            type=_int_at_least(2),
             default=None,
             help="genome window around each variant, in bp (default: 100, or the model's input "
             "if shorter: near the length of the training elements; a longer one dilutes the "
@@ -54,7 +70,7 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="output file (score) or folder (--vcf, saliency)"
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=_int_at_least(1), default=256)
     return parser
 
 
@@ -84,11 +100,20 @@ def _run(function, argv, parser) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     try:
+        _check_files_exist(args)
         function(args)
     except InputError as err:
         print(f"deepcons: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_files_exist(args) -> None:
+    """Every input named on the command line is there (before the model is loaded)."""
+    for option in ("model", "fasta", "bed", "vcf", "genome"):
+        path = getattr(args, option, None)
+        if path is not None and not Path(path).exists():
+            raise InputError(f"no such file or folder (--{option})", path)
 
 
 def _score(args) -> None:
@@ -98,6 +123,11 @@ def _score(args) -> None:
     if args.vcf:
         if not args.genome:
             raise InputError("--vcf needs --genome", "command line")
+        if args.window is not None and args.window > layout.pad_length:
+            raise InputError(
+                f"--window {args.window} is wider than the model's input ({layout.pad_length} bp)",
+                "command line",
+            )
         write_variant_outputs(
             model,
             layout,
@@ -127,13 +157,27 @@ def write_variant_outputs(
     """variants.tsv, variants_not_scored.tsv and variants.vcf in ``outdir``."""
     from .variants import score_variants, write_annotated_vcf, write_variant_tables
 
-    outdir.mkdir(parents=True, exist_ok=True)
     tests, ref, alt = score_variants(model, vcf, genome, layout, width, batch_size, device)
-    # the VCF first: it is the step that can still refuse the input
-    write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
-    write_variant_tables(
-        tests, ref, alt, outdir / "variants.tsv", outdir / "variants_not_scored.tsv"
-    )
+    with _output_folder(outdir):
+        # the VCF first: it is the step that can still refuse the input
+        write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
+        write_variant_tables(
+            tests, ref, alt, outdir / "variants.tsv", outdir / "variants_not_scored.tsv"
+        )
+
+
+@contextlib.contextmanager
+def _output_folder(outdir: Path):
+    """Make ``outdir``; if it was made here and the writing fails, leave no empty folder."""
+    made = not outdir.exists()
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):  # not empty: its files are complete ones
+                outdir.rmdir()
+        raise
 
 
 def write_saliency_outputs(
@@ -152,13 +196,15 @@ def write_saliency_outputs(
     from .attribution import compute_saliency
     from .interpret_plots import plot_saliency_logos, saliency_html
 
-    outdir.mkdir(parents=True, exist_ok=True)
     scores = compute_saliency(model, seqs, layout, batch_size, device)
-    write_saliency_table(outdir / "saliency.tsv", names, seqs, scores)
-    plot_saliency_logos(
-        names, seqs, scores, [outdir / "saliency.png", outdir / "saliency.pdf"], figure_count
-    )
-    atomic_write_text(outdir / "saliency.html", saliency_html(names, seqs, scores, probabilities))
+    with _output_folder(outdir):
+        write_saliency_table(outdir / "saliency.tsv", names, seqs, scores)
+        plot_saliency_logos(
+            names, seqs, scores, [outdir / "saliency.png", outdir / "saliency.pdf"], figure_count
+        )
+        atomic_write_text(
+            outdir / "saliency.html", saliency_html(names, seqs, scores, probabilities)
+        )
     return scores
 
 
