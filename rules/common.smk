@@ -15,6 +15,7 @@ sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
 from deepcons.config_overrides import apply_overrides  # noqa: E402
 from deepcons.fetch import is_url  # noqa: E402
+from deepcons.layer_lengths import deepsea_output_length  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
 from deepcons.snakemake_options import runs_jobs  # noqa: E402
 
@@ -131,6 +132,24 @@ def check_config():
     elif config["model"]["architecture"] == "dilated":
         widths = {config["model"]["dilated_width"]: 1}
         check_kernel_widths(widths, row_length, "model.dilated_width")
+    elif config["model"]["architecture"] == "deepsea":
+        check_deepsea_blocks(config["model"], row_length)
+
+
+def check_deepsea_blocks(model, row_length):
+    """The conv/pool blocks leave at least one column of a row."""
+    blocks, width, pool = (
+        len(model["deepsea_channels"]),
+        model["deepsea_width"],
+        model["deepsea_pool"],
+    )
+    if deepsea_output_length(row_length, blocks, width, pool) < 1:
+        config_error(
+            "model.deepsea_width",
+            f"{blocks} blocks of conv width {width} and pool {pool} leave no column of a "
+            f"{row_length}-column row (2 x dataset.pad_length + dataset.spacer_length): use a "
+            "smaller width or pool, or a longer pad_length",
+        )
 
 
 def check_kernel_widths(kernels, row_length, key="model.kernels"):

@@ -248,3 +248,19 @@ def test_compiled_loops_leave_torch_threads_alone():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
+
+
+def test_deepsea_lengths_are_the_layers_lengths():
+    from deepcons.layer_lengths import deepsea_output_length
+
+    for length, width, pool in [(2020, 8, 4), (100, 5, 3), (40, 3, 2)]:
+        layers = torch.nn.Sequential(
+            *[
+                module
+                for c_in, c_out in [(4, 2), (2, 2), (2, 2)]
+                for module in (torch.nn.Conv1d(c_in, c_out, width), torch.nn.MaxPool1d(pool, pool))
+            ]
+        )
+        out = layers(torch.zeros(1, 4, length))
+        assert deepsea_output_length(length, 3, width, pool) == out.shape[-1]
+    assert deepsea_output_length(60, 3, 8, 4) < 1

@@ -203,6 +203,11 @@ def test_empty_conserved_set(tmp_path):
             "config model.dilated_width: kernel width 2021 is not a whole number",
         ),
         (
+            {"model": {"architecture": "deepsea", "deepsea_width": 400, "deepsea_pool": 4}},
+            "config model.deepsea_width: 3 blocks of conv width 400 and pool 4 leave no column "
+            "of a 2020-column row",
+        ),
+        (
             {"dataset": {"max_length": 2000}},
             "config dataset.max_length: 2000 exceeds dataset.pad_length",
         ),

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .fastconv import conv_global_max, conv_global_max_reference
+from .layer_lengths import deepsea_output_length
 
 # One-hot rows for codes 0..4; the N row is zeros.
 _ONE_HOT = torch.cat([torch.eye(4), torch.zeros(1, 4)])
@@ -125,12 +126,12 @@ class DeepSEALike(nn.Module):
         input_length: int,
     ):
         super().__init__()
-        layers, c_in, length = [], 4, input_length
+        layers, c_in = [], 4
         for i, c_out in enumerate(channels):
             layers += [nn.Conv1d(c_in, c_out, width), nn.ReLU(), nn.MaxPool1d(pool, pool)]
             layers.append(nn.Dropout(dropout_conv if i < len(channels) - 1 else dropout_hidden))
-            length = (length - width + 1) // pool
             c_in = c_out
+        length = deepsea_output_length(input_length, len(channels), width, pool)
         if length < 1:
             raise ValueError(
                 f"input length {input_length} is too short for {len(channels)} conv/pool blocks"
