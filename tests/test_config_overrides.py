@@ -56,6 +56,10 @@ def test_strings_stay_where_the_schema_wants_them_and_nonsense_is_left_for_valid
 
 
 def test_a_config_file_is_not_typed():
-    # a quoted number in a file is the file's mistake, reported by validation
+    # a quoted number in a file is the file's mistake, reported by validation, even where an
+    # override of the same section is typed
     config = {"model": {"kernels": {10: 4}}, "train": {"batch_size": "32"}}
-    assert overridden(config) == {"model": {"kernels": {10: 4}}, "train": {"batch_size": "32"}}
+    assert overridden(config, "train={threads: 4}") == {
+        "model": {"kernels": {10: 4}},
+        "train": {"batch_size": "32", "threads": 4},
+    }

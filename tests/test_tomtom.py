@@ -532,7 +532,7 @@ def test_bad_motif_file_is_an_input_error_naming_the_line(tmp_path, capsys):
     "args, message",
     [
         (["-dist", "kullback"], "not an allowed value"),
-        (["-bfile", "bg.txt"], "-bfile"),
+        (["-bfile", "bg.txt"], "Option '-bfile' is not allowed with '-dist ed'"),
         (["-thresh", "2"], "must be less than 1"),
         (["-unknown"], "unrecognized option"),
         (["-e"], "ambiguous"),
