@@ -115,24 +115,6 @@ class BestSites:
     def shape(self) -> tuple[int, int]:
         return self.score.shape
 
-    def subset_motifs(self, index: np.ndarray) -> BestSites:
-        """The best sites of the motifs ``index`` (renumbered 0..len(index)-1)."""
-        index = np.asarray(index)
-        remap = np.full(self.score.shape[1], -1, dtype=np.int64)
-        remap[index] = np.arange(len(index))
-        keep = remap[self.tie_motif] >= 0
-        out = _empty_best_sites(self.score.shape[0], len(index))
-        out.score, out.n_best = self.score[:, index], self.n_best[:, index]
-        out.start, out.strand = self.start[:, index], self.strand[:, index]
-        _set_ties(
-            out,
-            self.tie_seq[keep],
-            remap[self.tie_motif[keep]],
-            self.tie_start[keep],
-            self.tie_strand[keep],
-        )
-        return out
-
 
 def _empty_best_sites(n_seq: int, n_motif: int) -> BestSites:
     return BestSites(

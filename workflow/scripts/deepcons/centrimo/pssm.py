@@ -119,10 +119,6 @@ class ScaledPSSM:
     def width(self) -> int:
         return int(self.matrix.shape[0])
 
-    def to_bits(self, scaled):
-        """Unscaled (bits) score of scaled scores (MEME's ``scaled_to_raw``)."""
-        return np.asarray(scaled) / self.scale + self.width * self.offset
-
     @property
     def max_bits(self) -> float:
         return self.max_score / self.scale + self.width * self.offset
