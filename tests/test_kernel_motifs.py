@@ -193,3 +193,26 @@ def test_gzipped_meme_file_reads_as_the_plain_one(tmp_path):
     plain, gzipped = read_meme(tmp_path / "db.meme"), read_meme(tmp_path / "db.meme.gz")
     assert [m.id for m in gzipped.motifs] == [m.id for m in plain.motifs] == ["m1", "m2"]
     assert all(np.array_equal(a.probs, b.probs) for a, b in zip(plain, gzipped, strict=True))
+
+
+def test_motif_database_reads_files_as_meme_and_refuses_an_id_in_two(tmp_path):
+    from deepcons.errors import InputError
+    from deepcons.meme_io import read_motif_database
+
+    matrix = "letter-probability matrix: alength= 4 w= 2\n"
+    first = tmp_path / "first.meme"
+    first.write_text(
+        HEADER
+        + f"MOTIF a\n{matrix}{ROWS}\nMOTIF b\n{matrix}{ROWS}\n"
+        + f"MOTIF a\n{matrix}0.7 0.1 0.1 0.1\n0.1 0.1 0.1 0.7\n"
+    )
+    second = tmp_path / "second.meme"
+    second.write_text(HEADER + f"MOTIF c\n{matrix}{ROWS}")
+    dropped = []
+    motifs = read_motif_database([first, second], dropped.append)
+    assert [m.id for m in motifs] == ["a", "b", "c"]
+    assert motifs[0].probs[0].tolist() == [0.25, 0.25, 0.25, 0.25]  # the first a, as MEME
+    assert dropped == [f"Discarding motif 'a' in file '{first}' (non-unique ID)."]
+    second.write_text(HEADER + f"MOTIF b\n{matrix}{ROWS}")
+    with pytest.raises(InputError, match=f"{second}: motif ID b is also in {first}"):
+        read_motif_database([first, second])

@@ -2,12 +2,12 @@
 
 from deepcons.atomic import atomic_open
 from deepcons.logs import log, run_rule
-from deepcons.meme_io import read_meme
+from deepcons.meme_io import read_meme, read_motif_database
 from deepcons.motif_matches import best_matches, plot_matches, read_tomtom
 
 
 def main(smk):
-    known = {m.id: m for path in smk.input.database for m in read_meme(path).motifs}
+    known = {m.id: m for m in read_motif_database(smk.input.database)}
     kernels = {m.id: m for m in read_meme(smk.input.kernels).motifs}
     matches = best_matches(
         read_tomtom(smk.input.tomtom), {k: m.alt for k, m in known.items()}, smk.params.evalue

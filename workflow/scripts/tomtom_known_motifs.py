@@ -8,7 +8,7 @@ from pathlib import Path
 from deepcons.atomic import atomic_write_text
 from deepcons.errors import InputError
 from deepcons.logs import log, run_rule
-from deepcons.meme_io import read_meme
+from deepcons.meme_io import read_meme, read_motif_database
 from deepcons.tomtom import compare_motifs, format_tsv
 
 
@@ -48,10 +48,9 @@ def run_meme_tomtom(smk) -> str:
         return (Path(tmp) / "tomtom.tsv").read_text()
 
 
-def run_builtin(smk) -> str:
+def run_builtin(smk, targets) -> str:
     p = smk.params
     queries = read_meme(smk.input.kernels)
-    targets = [m for path in smk.input.database for m in read_meme(path).motifs]
     table = compare_motifs(
         queries.motifs,
         targets,
@@ -67,7 +66,9 @@ def run_builtin(smk) -> str:
 
 
 def main(smk):
-    text = run_meme_tomtom(smk) if smk.params.engine == "meme" else run_builtin(smk)
+    # read for both engines: it refuses an ID in two files
+    targets = read_motif_database(smk.input.database, log.warning)
+    text = run_meme_tomtom(smk) if smk.params.engine == "meme" else run_builtin(smk, targets)
     atomic_write_text(smk.output.tsv, text)
 
 

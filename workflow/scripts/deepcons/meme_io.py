@@ -201,6 +201,38 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
     return MotifFile(motifs, background, strands, version)
 
 
+def unique_ids(motifs: list[Motif], path, discarded=None) -> list[Motif]:
+    """The motifs of one file without those whose ID repeats an earlier one, as MEME reads a
+    file; ``discarded(message)`` is told of each dropped motif."""
+    seen: set[str] = set()
+    kept = []
+    for motif in motifs:
+        if motif.id in seen:
+            if discarded is not None:
+                discarded(f"Discarding motif '{motif.id}' in file '{path}' (non-unique ID).")
+            continue
+        seen.add(motif.id)
+        kept.append(motif)
+    return kept
+
+
+def read_motif_database(paths, discarded=None) -> list[Motif]:
+    """The motifs of several MEME files, each read as MEME reads it (:func:`unique_ids`). One
+    ID in two files is an error: a match (tomtom.tsv names targets by ID) would be ambiguous."""
+    motifs, source = [], {}
+    for path in paths:
+        for motif in unique_ids(read_meme(path).motifs, path, discarded):
+            if motif.id in source:
+                raise InputError(
+                    f"motif ID {motif.id} is also in {source[motif.id]}: known motifs need "
+                    "distinct IDs across the database files",
+                    path,
+                )
+            source[motif.id] = path
+            motifs.append(motif)
+    return motifs
+
+
 def _check_matrix_read(motif: dict | None, path) -> None:
     """A MOTIF must have its letter-probability matrix before the next MOTIF or the end."""
     if motif is not None:

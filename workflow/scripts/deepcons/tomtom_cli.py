@@ -233,19 +233,8 @@ def _read_motifs(path: str) -> meme_io.MotifFile:
 
 def _unique_ids(motifs: list[Motif], path: str, verbosity: int) -> list[Motif]:
     """Drop motifs whose ID repeats an earlier one in the same file, as MEME does."""
-    seen: set[str] = set()
-    kept = []
-    for motif in motifs:
-        if motif.id in seen:
-            if verbosity >= 2:
-                print(
-                    f"Discarding motif '{motif.id}' in file '{path}' (non-unique ID).",
-                    file=sys.stderr,
-                )
-            continue
-        seen.add(motif.id)
-        kept.append(motif)
-    return kept
+    warn = (lambda message: print(message, file=sys.stderr)) if verbosity >= 2 else None
+    return meme_io.unique_ids(motifs, path, warn)
 
 
 def _select_queries(motifs: list[Motif], opts: Options) -> list[Motif]:
