@@ -148,11 +148,15 @@ def test_killed_training_resumes_to_the_same_result(trained, tmp_path):
     while checkpoint_epoch(tmp_path) < 3 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proc.poll() is None, "training ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
     proc.wait(timeout=60)
     stopped_at = checkpoint_epoch(tmp_path)
     assert 3 <= stopped_at < 24
-    assert not (tmp_path / "results/train/model.safetensors").exists()
+    # no declared output stands without the model; the epochs so far are beside the checkpoint
+    for name in ("model.safetensors", "model.json", "history.tsv", "learning_curve.png"):
+        assert not (tmp_path / "results/train" / name).exists(), name
+    live = (tmp_path / "results/train/checkpoint/history.tsv").read_text().splitlines()
+    assert len(live) >= stopped_at  # the header and the epochs (the last may be saved alone)
 
     run_snakemake(tmp_path, "train", config=config)
     log = (tmp_path / "logs/train_cnn.log").read_text()
@@ -170,3 +174,4 @@ def test_killed_training_resumes_to_the_same_result(trained, tmp_path):
         r.split("\t")[:4] for r in (trained / "results/train/history.tsv").read_text().splitlines()
     ]
     assert ours == theirs
+    assert sorted(p.name for p in (tmp_path / "results/train/checkpoint").iterdir()) == []

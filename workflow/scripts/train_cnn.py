@@ -1,5 +1,7 @@
 """Rule train_cnn: the DeepCons CNN with Adagrad and early stopping, resumable."""
 
+from pathlib import Path
+
 import torch
 
 from deepcons.dataset import load_split, read_dataset_info
@@ -49,9 +51,16 @@ def main(smk):
     train_data = load_split(directory, "train")
     valid_data = load_split(directory, "valid")
 
+    # While training, the history and curve go beside the checkpoint, not to the declared
+    # outputs: after a Ctrl-C (Snakemake deletes the outputs of a job it stops, not of one the
+    # user interrupts) they would stand without a model, and --summary would call them ok.
+    live = Path(smk.params.checkpoint)
+    live_history, live_curve = live / "history.tsv", live / "learning_curve.png"
+
     def on_epoch(state):
-        write_history(smk.output.history, state.history)
-        plot_learning_curve(state.history, [smk.output.curve], state.best_epoch)
+        live.mkdir(parents=True, exist_ok=True)
+        write_history(live_history, state.history)
+        plot_learning_curve(state.history, [live_curve], state.best_epoch)
 
     checkpoint = Checkpoint(smk.params.checkpoint)
     _, state = train(model, train_data, valid_data, settings, checkpoint, key, on_epoch)
@@ -64,8 +73,11 @@ def main(smk):
         "parameters": count_parameters(model),
     }
     save_model(model, hparams, smk.output.weights, provenance)
-    on_epoch(state)
+    write_history(smk.output.history, state.history)
+    plot_learning_curve(state.history, [smk.output.curve], state.best_epoch)
     checkpoint.remove()  # done: a later run with other settings starts afresh
+    live_history.unlink(missing_ok=True)
+    live_curve.unlink(missing_ok=True)
 
 
 run_rule(main, snakemake)
