@@ -14,8 +14,10 @@ WORKFLOW_DIR = Path(workflow.basedir)
 sys.path.insert(0, str(WORKFLOW_DIR / "workflow" / "scripts"))
 
 from deepcons.config_overrides import apply_overrides  # noqa: E402
+from deepcons.errors import InputError  # noqa: E402
 from deepcons.fetch import is_url  # noqa: E402
 from deepcons.layer_lengths import deepsea_output_length  # noqa: E402
+from deepcons.scoring import check_user_sequences  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
 from deepcons.snakemake_options import runs_jobs  # noqa: E402
 
@@ -239,6 +241,25 @@ for _key, _value in configured_paths().items():
         MODE == "genome" and _key.startswith("sequences.")
     ):
         resolve_path(_value, _key)
+
+
+def check_interpret_sequences():
+    """A user's FASTA or BED of sequences to score is small: read it now, so that a mistake
+    is one error before any job (not one from each interpret rule, after Snakemake has
+    removed the results made from the previous file)."""
+    for kind in ("fasta", "bed"):
+        value = config["interpret"].get(kind)
+        if not value or is_url(value):
+            continue
+        path = Path(resolve_path(value, f"interpret.{kind}"))
+        if path.is_file():
+            try:
+                check_user_sequences(path, kind, config["dataset"]["pad_length"])
+            except InputError as err:
+                config_error(f"interpret.{kind}", str(err))
+
+
+check_interpret_sequences()
 
 
 def input_path(key):

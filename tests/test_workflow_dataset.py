@@ -235,6 +235,36 @@ def test_bad_config_values(tmp_path, overrides, message):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize(
+    "kind, content, message",
+    [
+        (
+            "fasta",
+            ">a\nACGT\n>b\n\n",
+            "config interpret.fasta: {path}, line 3: sequence 'b' is empty",
+        ),
+        ("fasta", ">a\nACGT\nAC1GT\n", "{path}, line 3: unexpected letters ['1'] in sequence 'a'"),
+        (
+            "fasta",
+            ">a\n" + "A" * 1001 + "\n",
+            "sequence 'a' is 1001 bp; the model takes at most 1000",
+        ),
+        ("bed", "chr22\t100\t200\nchr22\t300\tx\n", "config interpret.bed: {path}, line 2:"),
+        ("bed", "chr22\t100\t1200\n", "{path}, line 1: interval chr22:100-1200 is 1100 bp"),
+    ],
+)
+def test_a_bad_interpret_file_is_one_error_before_any_job(tmp_path, kind, content, message):
+    path = tmp_path / f"mine.{kind}"
+    path.write_text(content)
+    config = demo_config(interpret={kind: str(path)})
+    result = run_snakemake(tmp_path, "dataset", config=config, check=False, extra=["-n"])
+    assert result.returncode != 0
+    assert message.format(path=path) in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    path.write_text(">a\nACGT\n" if kind == "fasta" else "chr22\t100\t200\n")
+    run_snakemake(tmp_path, "dataset", config=config, extra=["-n"])
+
+
 def test_dry_run_lists_the_dag(tmp_path):
     result = run_snakemake(tmp_path, "dataset", extra=["-n"])
     for rule in (

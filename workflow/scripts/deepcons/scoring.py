@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .encoding import COMPLEMENT_CODE, Layout, codes_of, encode_rows
@@ -16,11 +18,12 @@ def model_layout(info: dict) -> Layout:
     return Layout(pad, int(h.get("spacer_length", width - 2 * pad)))
 
 
-def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
-    """Names and codes of a FASTA file's records; a record longer than the model takes is an error."""
+def fasta_records(path, max_length: int) -> Iterator[tuple[str, str]]:
+    """(name, sequence) of a FASTA file's records; an empty file, an empty record or one
+    longer than the model takes is an error."""
     from .genome import read_fasta
 
-    names, seqs = [], []
+    count = 0
     for name, seq, line in read_fasta(path):
         if len(seq) > max_length:
             raise InputError(
@@ -30,33 +33,65 @@ def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndar
             )
         if not seq:
             raise InputError(f"sequence {name!r} is empty", path, line)
+        count += 1
+        yield name, seq
+    if not count:
+        raise InputError("no FASTA records", path)
+
+
+def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and codes of a FASTA file's records (:func:`fasta_records`)."""
+    names, seqs = [], []
+    for name, seq in fasta_records(path, max_length):
         names.append(name)
         seqs.append(codes_of(seq))
-    if not seqs:
-        raise InputError("no FASTA records", path)
     return names, seqs
+
+
+def bed_intervals(bed, max_length: int, sizes: dict[str, int] | None = None) -> list:
+    """The records of a BED of intervals to score; an empty file, an empty interval or one
+    longer than the model takes is an error, and with ``sizes`` (the genome's) so is one
+    the genome cannot hold."""
+    from .annotations import check_records
+    from .formats import read_records
+
+    _, records = read_records(bed, "conserved", label="interpret.bed")
+    if sizes is not None:
+        records = check_records(records, bed, sizes, unknown_hint="")
+    records = list(records)
+    for r in records:
+        if r.end - r.start > max_length:
+            raise InputError(
+                f"interval {r.chrom}:{r.start}-{r.end} is {r.end - r.start} bp; the model "
+                f"takes at most {max_length} bp",
+                bed,
+                r.line,
+            )
+        if r.end == r.start:
+            raise InputError("empty interval", bed, r.line)
+    if not records:
+        raise InputError("no intervals", bed)
+    return records
+
+
+def check_user_sequences(path, kind: str, max_length: int) -> None:
+    """Read a user's ``fasta`` or ``bed`` of sequences to score for its mistakes only, before
+    any job (a BED's chromosomes are checked against the genome when its sequences are read)."""
+    if kind == "fasta":
+        for _ in fasta_records(path, max_length):
+            pass
+    else:
+        bed_intervals(path, max_length)
 
 
 def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
     """Names and codes of BED intervals of a genome (BED3+, any accepted BED flavour), each
     read 5' to 3' on its strand: a BED6 ``-`` interval is reverse complemented."""
-    from .annotations import check_records
-    from .formats import read_records
     from .genome import Genome
 
     with Genome(genome_path) as genome:
-        _, records = read_records(bed, "conserved", label="interpret.bed")
-        records = check_records(records, bed, genome.sizes, unknown_hint="")
         names, seqs = [], []
-        for r in records:
-            if r.end - r.start > max_length:
-                raise InputError(
-                    f"interval {r.chrom}:{r.start}-{r.end} is {r.end - r.start} bp; the model takes at most {max_length} bp",
-                    bed,
-                    r.line,
-                )
-            if r.end == r.start:
-                raise InputError("empty interval", bed, r.line)
+        for r in bed_intervals(bed, max_length, genome.sizes):
             name = r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}"
             codes = genome.chromosome_codes(r.chrom)[r.start : r.end].copy()
             if r.strand == "-":  # read 5' to 3' on its own strand, as a BED6 user means it
@@ -65,8 +100,6 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
                     name += "(-)"
             names.append(name)
             seqs.append(codes)
-    if not seqs:
-        raise InputError("no intervals", bed)
     return names, seqs
 
 
