@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import numpy as np
 
@@ -64,19 +65,26 @@ def fit_baseline(
 ) -> dict:
     from sklearn.linear_model import LogisticRegression
 
+    start = time.monotonic()
+    log.info("counting k-mers (k = 1..%d) of %d sequences", kmax, len(codes))
     x = features(codes, kmax, length)
     mean, scale = standardise_in_place(x)
     n = len(labels)
     c = c_from_l2(l2, n)
     log.info(
-        "logistic regression on %d sequences x %d k-mer features, C = %.4g (l2 = %g)",
+        "logistic regression on %d sequences x %d k-mer features, C = %.4g (l2 = %g), after "
+        "%.0f s of counting; scikit-learn's L-BFGS (at most %d iterations) reports when done",
         n,
         x.shape[1],
         c,
         l2,
+        time.monotonic() - start,
+        max_iter,
     )
+    start = time.monotonic()
     model = LogisticRegression(C=c, solver="lbfgs", max_iter=max_iter)  # C = inf: no penalty
     model.fit(x, np.asarray(labels))
+    log.info("fitted in %d iterations, %.0f s", int(model.n_iter_[0]), time.monotonic() - start)
     return {
         "kmax": kmax,
         "length": length,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .meme_io import information_content
@@ -51,6 +53,7 @@ def logo_pages(
     from matplotlib.backends.backend_pdf import PdfPages
 
     from .atomic import atomic_path
+    from .logs import Progress
 
     motifs = list(motifs)
     pages = [motifs[i : i + per_page] for i in range(0, len(motifs), per_page)] or [[]]
@@ -60,10 +63,12 @@ def logo_pages(
                 atomic_path(path, suffix=".pdf") as tmp,
                 PdfPages(tmp, metadata={"CreationDate": None}) as pdf,
             ):
+                progress = Progress(f"{Path(path).name}: logo pages", len(pages))
                 for number, page in enumerate(pages, 1):
                     fig = _logo_page(page, ncols, trim_bits, f"{title} ({number}/{len(pages)})")
                     pdf.savefig(fig)
                     plt.close(fig)
+                    progress.update()
         else:
             save_figure(_logo_page(pages[0], ncols, trim_bits, title), [path])
 

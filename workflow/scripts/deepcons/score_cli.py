@@ -140,10 +140,12 @@ def _score(args) -> None:
         )
         return
     from .evaluation import sigmoid
+    from .logs import Progress
     from .scoring import score_sequences
 
     names, seqs = _sequences(args, layout)
-    logits = score_sequences(model, seqs, layout, args.batch_size, device)
+    progress = Progress("sequences scored", len(seqs))
+    logits = score_sequences(model, seqs, layout, args.batch_size, device, progress)
     with atomic_open(args.output) as out:
         out.write("id\tlength\tlogit\tprob\n")
         for name, seq, z in zip(names, seqs, logits, strict=True):

@@ -104,15 +104,23 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
 
 
 def score_sequences(
-    model, sequences: list[np.ndarray], layout: Layout, batch_size: int = 256, device="cpu"
+    model,
+    sequences: list[np.ndarray],
+    layout: Layout,
+    batch_size: int = 256,
+    device="cpu",
+    progress=None,
 ) -> np.ndarray:
-    """Logits of code arrays, encoded in the model's two-strand layout, in batches."""
+    """Logits of code arrays, encoded in the model's two-strand layout, in batches
+    (``progress``, a :class:`deepcons.logs.Progress`, is told of each)."""
     from .attribution import logits_of_rows
 
     out = []
     for start in range(0, len(sequences), batch_size):
         rows = encode_rows(sequences[start : start + batch_size], layout)
         out.append(logits_of_rows(model, rows, batch_size, device))
+        if progress is not None:
+            progress.update(len(rows))
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from .atomic import atomic_open, atomic_path
 from .errors import InputError
 from .evaluation import sigmoid
+from .logs import Progress
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,13 @@ def variant_tests(
     except (OSError, ValueError) as err:
         raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
     n_records = 0
+    progress = Progress("VCF records read")
     with vcf:
         check_typed_fields(vcf_path, {name: info.type for name, info in vcf.header.info.items()})
         try:
             for i, rec in enumerate(vcf):
                 n_records += 1
+                progress.update()
                 if rec.pos < 1:
                     line, _ = _data_line(vcf_path, i)
                     raise InputError("POS must be 1 or more", vcf_path, line)
@@ -379,8 +382,11 @@ def score_variants(
     with Genome(genome_path) as genome:
         tests, n_records = variant_tests(vcf_path, genome, width, max_indel)
     todo = [k for k, t in enumerate(tests) if t.ref_codes is not None]
-    ref = score_sequences(model, [tests[k].ref_codes for k in todo], layout, batch_size, device)
-    alt = score_sequences(model, [tests[k].alt_codes for k in todo], layout, batch_size, device)
+    progress = Progress("variant windows scored (ref and alt)", 2 * len(todo))
+    ref_codes, alt_codes = [tests[k].ref_codes for k in todo], [tests[k].alt_codes for k in todo]
+    ref = score_sequences(model, ref_codes, layout, batch_size, device, progress)
+    alt = score_sequences(model, alt_codes, layout, batch_size, device, progress)
+    progress.finish()
     log.info(
         "%d VCF records, %d ALT alleles: %d scored, %d not",
         n_records,
