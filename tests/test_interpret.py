@@ -1,6 +1,7 @@
 """Saliency, in-silico mutagenesis and variant scoring, against direct computations."""
 
 import gzip
+import logging
 
 import numpy as np
 import pysam
@@ -201,10 +202,12 @@ def write_vcf(path, chrom_seq, compress):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_variants_scored_and_reported(scoring_setup, tiny, compress):
+def test_variants_scored_and_reported(scoring_setup, tiny, compress, caplog):
     tmp_path, chrom = scoring_setup
     vcf = write_vcf(tmp_path / ("v.vcf.gz" if compress else "v.vcf"), chrom, compress)
     out = tmp_path / "out"
+    # main_score's setup_logging replaces the root logger's handlers, caplog's among them
+    logging.getLogger("deepcons").addHandler(caplog.handler)
     assert (
         main_score(
             [
@@ -227,6 +230,14 @@ def test_variants_scored_and_reported(scoring_setup, tiny, compress):
     ids = [r.split("\t")[2] for r in scored[1:]]
     assert ids == ["snv", "multi", "multi", "multi", "near_start", "deletion", "insertion"]
     reasons = {r.split("\t")[2]: r.split("\t")[5] for r in skipped[1:]}
+    logging.getLogger("deepcons").removeHandler(caplog.handler)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        w.startswith("3 of 10 ALT alleles not scored (")
+        and "REF does not match the genome: 1" in w
+        and w.endswith(str(out / "variants_not_scored.tsv"))
+        for w in warnings
+    ), warnings
     assert reasons["mismatch"].startswith("REF does not match the genome")
     assert reasons["missing"] == "chromosome not in the genome"
     assert reasons["symbolic"] == "symbolic or missing ALT allele"

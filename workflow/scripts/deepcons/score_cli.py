@@ -65,9 +65,15 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
             "if shorter: near the length of the training elements; a longer one dilutes the "
             "variant's effect)",
         )
-    parser.add_argument("--genome", help="genome FASTA (with --bed or --vcf)")
+    scoring = prog == "score"
     parser.add_argument(
-        "-o", "--output", required=True, help="output file (score) or folder (--vcf, saliency)"
+        "--genome", help=f"genome FASTA (with --bed{' or --vcf' if scoring else ''})"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file (a folder with --vcf)" if scoring else "output folder",
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--batch-size", type=_int_at_least(1), default=256)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -286,11 +287,21 @@ def write_variant_tables(
             out.write(
                 f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.start}\t{t.end}\t{rp:.6f}\t{ap:.6f}\t{ap - rp:.6f}\t{alt_logit[k] - ref_logit[k]:.6f}\t{t.status}\n"
             )
+    reasons: Counter = Counter()
     with atomic_open(skipped_path) as out:
         out.write("chrom\tpos\tid\tref\talt\treason\n")
         for t in tests:
             if t.ref_codes is None:
                 out.write(f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.status}\n")
+                reasons[t.status.split(" (")[0]] += 1
+    if reasons:
+        log.warning(
+            "%d of %d ALT alleles not scored (%s): listed with their reasons in %s",
+            reasons.total(),
+            len(tests),
+            "; ".join(f"{reason}: {count}" for reason, count in reasons.most_common()),
+            skipped_path,
+        )
 
 
 def _sigmoid(x: float) -> float:
