@@ -261,6 +261,7 @@ def test_a_bad_interpret_file_is_one_error_before_any_job(tmp_path, kind, conten
     assert result.returncode != 0
     assert message.format(path=path) in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    run_snakemake(tmp_path, "dataset", config=config, extra=["--list-rules"])  # runs no job
     path.write_text(">a\nACGT\n" if kind == "fasta" else "chr22\t100\t200\n")
     run_snakemake(tmp_path, "dataset", config=config, extra=["-n"])
 
