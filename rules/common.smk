@@ -147,10 +147,11 @@ def check_deepsea_blocks(model, row_length):
     )
     if deepsea_output_length(row_length, blocks, width, pool) < 1:
         config_error(
-            "model.deepsea_width",
-            f"{blocks} blocks of conv width {width} and pool {pool} leave no column of a "
-            f"{row_length}-column row (2 x dataset.pad_length + dataset.spacer_length): use a "
-            "smaller width or pool, or a longer pad_length",
+            "model.deepsea_*",
+            f"{blocks} blocks (deepsea_channels) of conv width {width} and pool {pool} leave "
+            f"no column of a {row_length}-column row (2 x dataset.pad_length + "
+            "dataset.spacer_length): use fewer blocks, a smaller width or pool, or a longer "
+            "pad_length",
         )
 
 

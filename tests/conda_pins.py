@@ -46,7 +46,10 @@ def env_pins(env: Path) -> dict[str, str]:
 
 def pip_spec(conda_spec: str) -> str:
     """A conda version spec in pip's words: conda's ``=2.2`` is a prefix (2.2.*), ``==2.2``
-    exact; comparisons read the same."""
+    exact; comparisons read the same. Other forms (a build string, a bare version) are
+    refused rather than guessed."""
+    if not re.fullmatch(r"(==?|[<>]=?|!=)[\w.*]+(,([<>]=?|!=|==)[\w.*]+)*", conda_spec):
+        raise ValueError(f"conda version spec {conda_spec!r} has no pip equivalent here")
     if conda_spec.startswith("=") and not conda_spec.startswith("=="):
         return f"=={conda_spec[1:].removesuffix('.*')}.*"
     return conda_spec

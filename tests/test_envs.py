@@ -214,3 +214,6 @@ def test_conda_version_specs_read_as_pip_specs():
     assert pip_spec("=2.2.6") == pip_spec("=2.2.6.*") == "==2.2.6.*"
     assert pip_spec("==2.2.6") == "==2.2.6"
     assert pip_spec(">=1.2,<2") == ">=1.2,<2"
+    for unsupported in ("2.2.6", "=2.2.6=h123_0", "=2.2 | =2.3"):
+        with pytest.raises(ValueError, match="no pip equivalent"):
+            pip_spec(unsupported)

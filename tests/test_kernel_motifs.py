@@ -159,17 +159,17 @@ ROWS = "0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n"
         ),
         (
             f"Background letter frequencies\nA nan C 0.5 G 0.5 T 0.5\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
-            5,
+            6,
             "non-negative numbers with a positive sum",
         ),
         (
             f"Background letter frequencies\nA 0 C 0 G 0 T 0\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
-            5,
+            6,
             "positive sum",
         ),
         (
             f"Background letter frequencies\nA -0.1 C 0.4 G 0.4 T 0.3\nMOTIF m1\nletter-probability matrix: w= 2\n{ROWS}",
-            5,
+            6,
             "non-negative",
         ),
     ],
@@ -214,5 +214,5 @@ def test_motif_database_reads_files_as_meme_and_refuses_an_id_in_two(tmp_path):
     assert motifs[0].probs[0].tolist() == [0.25, 0.25, 0.25, 0.25]  # the first a, as MEME
     assert dropped == [f"Discarding motif 'a' in file '{first}' (non-unique ID)."]
     second.write_text(HEADER + f"MOTIF b\n{matrix}{ROWS}")
-    with pytest.raises(InputError, match=f"{second}: motif ID b is also in {first}"):
+    with pytest.raises(InputError, match=f"{second}, line 5: motif ID b is also in {first}"):
         read_motif_database([first, second])

@@ -204,8 +204,8 @@ def test_empty_conserved_set(tmp_path):
         ),
         (
             {"model": {"architecture": "deepsea", "deepsea_width": 400, "deepsea_pool": 4}},
-            "config model.deepsea_width: 3 blocks of conv width 400 and pool 4 leave no column "
-            "of a 2020-column row",
+            "config model.deepsea_*: 3 blocks (deepsea_channels) of conv width 400 and pool 4 "
+            "leave no column of a 2020-column row",
         ),
         (
             {"dataset": {"max_length": 2000}},

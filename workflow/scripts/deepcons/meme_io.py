@@ -35,6 +35,8 @@ class Motif:
     nsites: float | None = None
     evalue: float = 0.0
     url: str = ""
+    # the line of its MOTIF header, when read from a file (for messages)
+    line: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def width(self) -> int:
@@ -97,6 +99,7 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
         elif line.startswith("strands:"):
             strands = " ".join(line.split(":", 1)[1].split()) or "+ -"
         elif line.startswith("Background letter frequencies"):
+            values_line = i + 1  # the letters and frequencies follow the header
             values = []
             while i < len(lines) and len(values) < 8:
                 tokens = lines[i].split()
@@ -109,14 +112,14 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                 background = np.array([float(freqs[b]) for b in ALPHABET])
             except (KeyError, ValueError):
                 raise InputError(
-                    "background frequencies must give A, C, G and T", path, lineno
+                    "background frequencies must give A, C, G and T", path, values_line
                 ) from None
             if not np.isfinite(background).all() or (background < 0).any() or background.sum() <= 0:
                 raise InputError(
                     "background frequencies must be non-negative numbers with a positive sum, "
                     f"got {background.tolist()}",
                     path,
-                    lineno,
+                    values_line,
                 )
         elif line.startswith("MOTIF"):
             _check_matrix_read(current, path)
@@ -189,7 +192,9 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
                     path,
                     lineno,
                 )
-            motifs.append(Motif(current["id"], probs, current["alt"], nsites, evalue))
+            motifs.append(
+                Motif(current["id"], probs, current["alt"], nsites, evalue, line=current["line"])
+            )
             current = None
         elif line.startswith("URL") and motifs:
             motifs[-1].url = line.split(None, 1)[1] if len(line.split()) > 1 else ""
@@ -227,6 +232,7 @@ def read_motif_database(paths, discarded=None) -> list[Motif]:
                     f"motif ID {motif.id} is also in {source[motif.id]}: known motifs need "
                     "distinct IDs across the database files",
                     path,
+                    motif.line,
                 )
             source[motif.id] = path
             motifs.append(motif)
