@@ -149,7 +149,7 @@ def check_deepsea_blocks(model, row_length):
         config_error(
             "model.deepsea_*",
             f"{blocks} blocks (deepsea_channels) of conv width {width} and pool {pool} leave "
-            f"no column of a {row_length}-column row (2 x dataset.pad_length + "
+            f"no column of a {row_length}-column row (twice dataset.pad_length, and "
             "dataset.spacer_length): use fewer blocks, a smaller width or pool, or a longer "
             "pad_length",
         )
