@@ -411,19 +411,19 @@ def test_score_refuses_too_long_sequences(scoring_setup, capsys):
     ],
 )
 def test_score_command_line_is_checked_before_any_output(scoring_setup, capsys, options, message):
-    import gzip
-
     tmp_path, chrom = scoring_setup
     vcf = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
     (tmp_path / "plain.fa.gz").write_bytes(gzip.compress((tmp_path / "genome.fa").read_bytes()))
     (tmp_path / "uneven.fa").write_text(f">chr1\n{chrom[:60]}\n{chrom[60:70]}\n{chrom[70:130]}\n")
-    given = dict(zip(options[::2], options[1::2], strict=True))
-    for option in ("--genome", "--vcf"):
-        if option in given and not given[option].startswith("-"):
-            given[option] = str(tmp_path / given[option])
-    args = {"--model": str(tmp_path / "model"), "--vcf": str(vcf), "-o": str(tmp_path / "out")}
-    args["--genome"] = str(tmp_path / "genome.fa")
-    argv = [word for pair in {**args, **given}.items() for word in pair]
+    args = {
+        "--model": str(tmp_path / "model"),
+        "--vcf": str(vcf),
+        "--genome": str(tmp_path / "genome.fa"),
+        "-o": str(tmp_path / "out"),
+    }
+    for option, value in zip(options[::2], options[1::2], strict=True):
+        args[option] = str(tmp_path / value) if option in ("--genome", "--vcf") else value
+    argv = [word for pair in args.items() for word in pair]
     try:
         status = main_score(argv)
     except SystemExit as exit:  # argparse: usage and the message, status 2

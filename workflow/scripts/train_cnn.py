@@ -57,10 +57,12 @@ def main(smk):
     live = Path(smk.params.checkpoint)
     live_history, live_curve = live / "history.tsv", live / "learning_curve.png"
 
+    def write_progress(state, history, curve):
+        write_history(history, state.history)
+        plot_learning_curve(state.history, [curve], state.best_epoch)
+
     def on_epoch(state):
-        live.mkdir(parents=True, exist_ok=True)
-        write_history(live_history, state.history)
-        plot_learning_curve(state.history, [live_curve], state.best_epoch)
+        write_progress(state, live_history, live_curve)
 
     checkpoint = Checkpoint(smk.params.checkpoint)
     _, state = train(model, train_data, valid_data, settings, checkpoint, key, on_epoch)
@@ -73,8 +75,7 @@ def main(smk):
         "parameters": count_parameters(model),
     }
     save_model(model, hparams, smk.output.weights, provenance)
-    write_history(smk.output.history, state.history)
-    plot_learning_curve(state.history, [smk.output.curve], state.best_epoch)
+    write_progress(state, smk.output.history, smk.output.curve)
     checkpoint.remove()  # done: a later run with other settings starts afresh
     live_history.unlink(missing_ok=True)
     live_curve.unlink(missing_ok=True)
