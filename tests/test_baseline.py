@@ -7,7 +7,13 @@ import pytest
 from scipy.optimize import minimize
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from deepcons.baseline import baseline_logits, c_from_l2, fit_baseline
+from deepcons.baseline import (
+    baseline_logits,
+    c_from_l2,
+    fit_baseline,
+    fit_logistic,
+    logistic_loss_and_gradient,
+)
 from deepcons.encoding import codes_of
 from deepcons.evaluation import metrics
 from deepcons.kmers import count_kmers, kmer_names, n_features
@@ -58,13 +64,20 @@ def test_random_rows_match_naive_counting():
         assert {n: int(v) for n, v in zip(names, row, strict=True) if v} == naive_counts(seq, 3)
 
 
-def test_l2_maps_to_sklearn_c():
-    # sklearn's optimum with C = 1/(2 l2 n) minimises mean loss + l2 * ||w||^2
-    rng = np.random.default_rng(1)
-    codes = rng.integers(0, 4, (300, 30)).astype(np.uint8)
-    labels = (codes[:, :5] == 0).sum(1) > 1
+def planted_problem(n=300, width=30, seed=1):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 4, (n, width)).astype(np.uint8)
+    labels = ((codes[:, :5] == 0).sum(1) > 1).astype(int)
+    return codes, labels
+
+
+def test_fit_minimises_the_papers_objective():
+    # mean cross-entropy + l2 * ||w||^2, minimised directly, and by sklearn with C = 1/(2 l2 n)
+    from sklearn.linear_model import LogisticRegression
+
+    codes, labels = planted_problem()
     l2 = 0.01
-    fitted = fit_baseline(codes, labels.astype(int), kmax=2, l2=l2, max_iter=5000)
+    fitted = fit_baseline(codes, labels, kmax=2, l2=l2, max_iter=5000)
     assert fitted["C"] == pytest.approx(c_from_l2(l2, 300)) == pytest.approx(1 / (2 * l2 * 300))
     x = (count_kmers(codes, 2) - np.array(fitted["mean"])) / np.array(fitted["scale"])
     y = labels.astype(float)
@@ -79,9 +92,42 @@ def test_l2_maps_to_sklearn_c():
         method="L-BFGS-B",
         options={"maxiter": 10000, "gtol": 1e-10},
     )
+    sklearn = LogisticRegression(C=fitted["C"], tol=1e-10, max_iter=10000).fit(x, labels)
     ours = np.r_[fitted["coef"], fitted["intercept"]]
     assert objective(ours) == pytest.approx(direct.fun, rel=1e-4)
     assert np.allclose(ours, direct.x, atol=2e-3)
+    assert np.allclose(ours, np.r_[sklearn.coef_.ravel(), sklearn.intercept_], atol=2e-3)
+
+
+@pytest.mark.parametrize("chunk", [7, 65_536])
+def test_loss_gradient_matches_finite_differences(chunk):
+    codes, labels = planted_problem(n=50)
+    x = count_kmers(codes, 2)
+    x = (x - x.mean(0)) / x.std(0)
+    params = np.random.default_rng(5).normal(0, 0.3, x.shape[1] + 1)
+    loss, gradient = logistic_loss_and_gradient(params, x, labels.astype(np.float32), 0.05, chunk)
+    z = x.astype(np.float64) @ params[:-1] + params[-1]
+    expected = np.mean(np.logaddexp(0, z) - labels * z) + 0.05 * params[:-1] @ params[:-1]
+    assert loss == pytest.approx(expected, rel=1e-6)
+    step = 1e-4
+    for i in (0, 7, len(params) - 1):
+        shifted = params.copy()
+        shifted[i] += step
+        higher = logistic_loss_and_gradient(shifted, x, labels.astype(np.float32), 0.05)[0]
+        shifted[i] -= 2 * step
+        lower = logistic_loss_and_gradient(shifted, x, labels.astype(np.float32), 0.05)[0]
+        assert gradient[i] == pytest.approx((higher - lower) / (2 * step), abs=1e-4)
+
+
+def test_fit_logs_its_iterations(caplog):
+    codes, labels = planted_problem()
+    x = count_kmers(codes, 2)
+    with caplog.at_level("INFO", logger="deepcons"):
+        _, _, iterations = fit_logistic((x - x.mean(0)) / x.std(0), labels, 0.01, 500, every=0)
+    lines = [r.message for r in caplog.records if r.message.startswith("L-BFGS iteration")]
+    assert len(lines) == iterations > 1
+    assert lines[0].startswith("L-BFGS iteration 1: loss 0.")
+    assert any(r.message.startswith(f"fitted in {iterations} iterations") for r in caplog.records)
 
 
 def test_baseline_learns_a_planted_kmer():
