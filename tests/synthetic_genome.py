@@ -24,10 +24,10 @@ LETTERS = np.array(list("ACGT"))
 
 @dataclass
 class Truth:
-    gene_strands: list[str] = field(default_factory=list)
-    tes_sites: int = 0
-    tss_sites: int = 0
-    element_motifs: dict[str, int] = field(default_factory=dict)
+    gene_strands: list[str] = field(default_factory=list)  # "+" or "-", one a gene
+
+    def fraction_forward(self) -> float:
+        return self.gene_strands.count("+") / len(self.gene_strands)
 
 
 def jaspar_probs() -> dict[str, np.ndarray]:
@@ -103,13 +103,11 @@ def build(root: Path, seed: int = 0, n_elements: int = 2400) -> tuple[dict, Trut
             d = int(rng.integers(15, 31))
             first = tes - d - len(site) + 1 if strand == "+" else tes + d
             plant(chrom, first, site if strand == "+" else rc(site))
-            truth.tes_sites += 1
         if rng.random() < 0.9:  # MEF2A upstream of the TSS, either strand
             site = sample_site(rng, motifs[TSS_MOTIF])
             d = int(rng.integers(10, 41))
             first = tss + upstream * d - (len(site) - 1 if strand == "+" else 0)
             plant(chrom, first, site if rng.random() < 0.5 else rc(site))
-            truth.tss_sites += 1
         for anchor in (tss, tes):  # RFX3 anywhere in the window
             if rng.random() < 0.6:
                 site = sample_site(rng, motifs[RANDOM_MOTIF])
@@ -128,7 +126,6 @@ def build(root: Path, seed: int = 0, n_elements: int = 2400) -> tuple[dict, Trut
     # conserved elements with planted motif sites, away from genes and their windows
     elements = []
     names = list(PLANTED)
-    truth.element_motifs = dict.fromkeys(names, 0)
     while len(elements) < n_elements:
         chrom = "chr1" if rng.random() < 0.55 else "chr2"
         length = int(rng.integers(50, 181))
@@ -141,7 +138,6 @@ def build(root: Path, seed: int = 0, n_elements: int = 2400) -> tuple[dict, Trut
         site = sample_site(rng, motifs[name])
         first = start + int(rng.integers(0, length - len(site) + 1))
         plant(chrom, first, site if rng.random() < 0.5 else rc(site))
-        truth.element_motifs[name] += 1
         elements.append((chrom, start, start + length))
     elements.sort()
 

@@ -53,7 +53,7 @@ interpreted = pytest.mark.skipif(
 )
 
 
-def _codes(gen, batch, length, n_run=None):
+def _codes(gen, batch, length):
     """Random codes with N's, and an N padding tail on some rows (as in the encoded rows)."""
     codes = torch.randint(0, 5, (batch, length), generator=gen, dtype=torch.uint8)
     for b in range(0, batch, 2):

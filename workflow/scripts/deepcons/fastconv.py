@@ -38,8 +38,9 @@ import os
 import torch
 import torch.nn.functional as F
 
-# Positions of the activation map computed at a time: bounds memory to
-# batch x kernels x BLOCK floats; 64 measured fastest on CPU (bench/train.py).
+# Positions of the activation map computed at a time by the PyTorch path (one-hot input, as
+# in saliency; codes on CPU take the compiled loops): bounds memory to batch x kernels x BLOCK
+# floats.
 BLOCK = 64
 # Skip all-N windows (see above); False computes them (for measurements: same result).
 SKIP_EMPTY_WINDOWS = True

@@ -1,8 +1,8 @@
-"""The DeepCons network (paper section 5.3) and a DeepSEA-like alternative.
+"""The DeepCons network (paper section 5.3) and two deeper alternatives: DeepSEA-like and dilated.
 
-Both take uint8 codes (A=0, C=1, G=2, T=3, N=4), shape (batch, length), and one-hot encode
+All take uint8 codes (A=0, C=1, G=2, T=3, N=4), shape (batch, length), and one-hot encode
 them on the model's device (N = all zeros), so that a data set is never expanded in memory.
-Both return one logit per sequence.
+All return one logit per sequence.
 """
 
 from __future__ import annotations

@@ -31,9 +31,9 @@ import numpy as np
 
 from .encoding import CODE_OF_BYTE, N_CODE
 
-# Codes of the one-byte sequence encoding; every code >= INVALID is a letter that no site
-# may contain (N, IUPAC ambiguity codes, gaps, padding).
-A, C, G, T, INVALID = 0, 1, 2, 3, N_CODE
+# Codes of the one-byte sequence encoding are A, C, G, T = 0..3; every code >= INVALID is a
+# letter that no site may contain (N, IUPAC ambiguity codes, gaps, padding).
+INVALID = N_CODE
 NO_SITE = -1  # best score of a pair without any valid site
 
 _ENCODE = CODE_OF_BYTE  # A, C, G, T (and U) -> 0..3; anything else -> INVALID (4)

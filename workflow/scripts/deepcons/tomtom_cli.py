@@ -2,7 +2,7 @@
 
 Arguments are MEME's (single-dash long options, GNU ``getopt_long_only`` style: options may
 follow the files, ``-opt value`` or ``-opt=value``, unique prefixes accepted); the output is
-MEME's tomtom.tsv. See :func:`usage`.
+MEME's tomtom.tsv. See ``USAGE``.
 """
 
 from __future__ import annotations

@@ -269,10 +269,6 @@ def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> s
     return None
 
 
-def scored(tests: list[Test]) -> list[Test]:
-    return [t for t in tests if t.ref_codes is not None]
-
-
 def write_variant_tables(
     tests: list[Test], ref_logit: dict, alt_logit: dict, table_path, skipped_path
 ) -> None:

@@ -20,8 +20,6 @@ from .atomic import atomic_open
 
 log = logging.getLogger(__name__)
 
-ANCHORS = ("tss", "tes", "mirna")
-
 
 @dataclass
 class Window:

@@ -137,9 +137,17 @@ def read_rsat_clusters(
 
 def read_transfac(path: str | os.PathLike) -> list[Motif]:
     """Minimal TRANSFAC reader for RSAT's root motifs: ``AC``/``ID`` lines, a ``P0`` header,
-    numbered count rows and ``//``; counts become frequencies and their row sum ``nsites``."""
+    numbered count rows and ``//``; counts become frequencies, and the largest row sum
+    ``nsites``."""
     motifs: list[Motif] = []
     ident, rows, letters = None, [], None
+
+    def finish() -> None:
+        if rows:
+            counts = np.array(rows)
+            name = ident or f"motif_{len(motifs) + 1}"
+            motifs.append(Motif(name, frequencies(counts), nsites=float(counts.sum(axis=1).max())))
+
     with open(path) as handle:
         for lineno, raw in enumerate(handle, start=1):
             tokens = raw.split()
@@ -159,24 +167,9 @@ def read_transfac(path: str | os.PathLike) -> list[Motif]:
                     raise InputError("expected 4 numbers in a matrix row", path, lineno) from None
                 rows.append([counts[b] for b in "ACGT"])
             elif key == "//":
-                if rows:
-                    counts = np.array(rows)
-                    total = float(counts.sum(axis=1).max())
-                    motifs.append(
-                        Motif(
-                            ident or f"motif_{len(motifs) + 1}", frequencies(counts), nsites=total
-                        )
-                    )
+                finish()
                 ident, rows, letters = None, [], None
-    if rows:
-        counts = np.array(rows)
-        motifs.append(
-            Motif(
-                ident or f"motif_{len(motifs) + 1}",
-                frequencies(counts),
-                nsites=float(counts.sum(axis=1).max()),
-            )
-        )
+    finish()
     return motifs
 
 

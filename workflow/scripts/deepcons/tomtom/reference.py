@@ -138,7 +138,6 @@ class _Layout:
     window: np.ndarray  # s * q + e of the aligned query columns s..e
     run_end: np.ndarray  # flat index in the diagonal prefix sums: end of the aligned run
     run_before: np.ndarray  # ... and just before its start
-    n_allowed: np.ndarray  # (N,) allowed configurations
     existing_target: np.ndarray  # target of each existing configuration, row by row
     existing_window: np.ndarray  # its window
     existing_unaligned: np.ndarray  # its unaligned query columns
@@ -176,7 +175,6 @@ def _layout(q: int, targets: Targets, min_overlap: int, internal: bool) -> _Layo
         window=window,
         run_end=np.where(exists, run_end, 0),
         run_before=np.where(exists, run_before, 0),
-        n_allowed=allowed.sum(axis=1),
         existing_target=np.nonzero(exists)[0],
         existing_window=window[exists],
         existing_unaligned=unaligned[exists],
