@@ -13,7 +13,7 @@ import pytest
 from deepcons import tomtom, tomtom_cli
 from deepcons.errors import InputError
 from deepcons.meme_io import Motif, format_meme, read_meme, reverse_complement
-from deepcons.tomtom import loops, qvalues, ranking, reference, scores
+from deepcons.tomtom import loops, qvalues, ranking, reference
 
 REPO = Path(__file__).resolve().parents[1]
 MEME_REFERENCE = REPO / "tests" / "data" / "meme-suite"
@@ -328,12 +328,20 @@ def test_pearson_shortcut_equals_meme_rounding_everywhere(complete, nice):
     assert fast[1:] == exact[1:]
 
 
+def squared_distances_in_letter_order(query_probs, target_cols):
+    """MEME's ``sum over letters of (q - t)^2``, one letter after the other."""
+    total = (query_probs[:, 0, None] - target_cols[None, :, 0]) ** 2
+    for letter in range(1, 4):
+        total = total + (query_probs[:, letter, None] - target_cols[None, :, letter]) ** 2
+    return total
+
+
 @pytest.mark.parametrize("dist", ["ed", "sandelin"])
 def test_distances_sum_squares_in_memes_order(dist):
     rng = np.random.default_rng(13)
     queries = rng.dirichlet(np.full(4, 0.6), size=9)
     targets = np.vstack([rng.dirichlet(np.full(4, 0.3), size=500), queries, np.round(queries, 3)])
-    squares = scores._squared_distances_in_letter_order(queries, targets)
+    squares = squared_distances_in_letter_order(queries, targets)
     expected = -np.sqrt(squares) if dist == "ed" else 2.0 - squares
     np.testing.assert_array_equal(tomtom.column_scores(queries, targets, dist), expected)
     assert (

@@ -99,28 +99,7 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
         elif line.startswith("strands:"):
             strands = " ".join(line.split(":", 1)[1].split()) or "+ -"
         elif line.startswith("Background letter frequencies"):
-            values_line = i + 1  # the letters and frequencies follow the header
-            values = []
-            while i < len(lines) and len(values) < 8:
-                tokens = lines[i].split()
-                if not tokens or tokens[0] == "MOTIF":
-                    break
-                values.extend(tokens)
-                i += 1
-            freqs = dict(zip(values[0::2], values[1::2], strict=False))
-            try:
-                background = np.array([float(freqs[b]) for b in ALPHABET])
-            except (KeyError, ValueError):
-                raise InputError(
-                    "background frequencies must give A, C, G and T", path, values_line
-                ) from None
-            if not np.isfinite(background).all() or (background < 0).any() or background.sum() <= 0:
-                raise InputError(
-                    "background frequencies must be non-negative numbers with a positive sum, "
-                    f"got {background.tolist()}",
-                    path,
-                    values_line,
-                )
+            background, i = _parse_background(lines, i, path)
         elif line.startswith("MOTIF"):
             _check_matrix_read(current, path)
             tokens = line.split()
@@ -130,68 +109,8 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
         elif line.startswith("letter-probability matrix"):
             if current is None:
                 raise InputError("letter-probability matrix before any MOTIF line", path, lineno)
-            params = dict(_KEY_VALUE.findall(line.split(":", 1)[1] if ":" in line else ""))
-            try:
-                width = int(params["w"])
-            except (KeyError, ValueError):
-                raise InputError(
-                    "letter-probability matrix without w= width", path, lineno
-                ) from None
-            try:
-                alength = int(params.get("alength", 4))
-                nsites = float(params["nsites"]) if "nsites" in params else None
-                evalue = float(params["E"]) if "E" in params else 0.0
-            except ValueError:
-                raise InputError(
-                    "expected numbers for alength=, nsites= and E=", path, lineno
-                ) from None
-            if alength != 4:
-                raise InputError(f"expected alength= 4, got {alength}", path, lineno)
-            if width < 1:
-                raise InputError(f"expected a width w= of at least 1, got {width}", path, lineno)
-            rows = []
-            while len(rows) < width:
-                if i >= len(lines):
-                    raise InputError(
-                        f"motif {current['id']}: expected {width} matrix rows, file ended", path, i
-                    )
-                row_line = lines[i].strip()
-                i += 1
-                if not row_line:
-                    continue
-                try:
-                    row = [float(x) for x in row_line.split()]
-                except ValueError:
-                    raise InputError(
-                        f"motif {current['id']}: expected 4 numbers in a matrix row, got {row_line!r}",
-                        path,
-                        i,
-                    ) from None
-                if len(row) != 4:
-                    raise InputError(
-                        f"motif {current['id']}: expected 4 numbers in a matrix row, got {len(row)}",
-                        path,
-                        i,
-                    )
-                if not all(math.isfinite(x) for x in row):
-                    raise InputError(
-                        f"motif {current['id']}: expected finite numbers in a matrix row, "
-                        f"got {row_line!r}",
-                        path,
-                        i,
-                    )
-                rows.append(row)
-            _check_no_extra_row(lines, i, current["id"], width, path)
-            probs = np.array(rows, dtype=float)
-            if np.any(probs < 0):
-                raise InputError(f"motif {current['id']}: negative probability", path, lineno)
-            sums = probs.sum(axis=1, keepdims=True)
-            if np.any(np.abs(sums - 1) > 0.1):
-                raise InputError(
-                    f"motif {current['id']}: matrix rows must sum to 1 (got {sums.ravel().round(3)})",
-                    path,
-                    lineno,
-                )
+            width, nsites, evalue = _parse_matrix_header(line, path, lineno)
+            probs, i = _parse_matrix_rows(lines, i, current["id"], width, path, lineno)
             motifs.append(
                 Motif(current["id"], probs, current["alt"], nsites, evalue, line=current["line"])
             )
@@ -204,6 +123,97 @@ def parse_meme(lines: list[str], path: object = "<motifs>") -> MotifFile:
     if not motifs:
         raise InputError("no motifs (no MOTIF line followed by a letter-probability matrix)", path)
     return MotifFile(motifs, background, strands, version)
+
+
+def _parse_background(lines: list[str], i: int, path) -> tuple[np.ndarray, int]:
+    """The letter frequencies that follow the header (lines from ``i``); the next line's index."""
+    values_line = i + 1
+    values = []
+    while i < len(lines) and len(values) < 8:
+        tokens = lines[i].split()
+        if not tokens or tokens[0] == "MOTIF":
+            break
+        values.extend(tokens)
+        i += 1
+    freqs = dict(zip(values[0::2], values[1::2], strict=False))
+    try:
+        background = np.array([float(freqs[b]) for b in ALPHABET])
+    except (KeyError, ValueError):
+        raise InputError(
+            "background frequencies must give A, C, G and T", path, values_line
+        ) from None
+    if not np.isfinite(background).all() or (background < 0).any() or background.sum() <= 0:
+        raise InputError(
+            "background frequencies must be non-negative numbers with a positive sum, "
+            f"got {background.tolist()}",
+            path,
+            values_line,
+        )
+    return background, i
+
+
+def _parse_matrix_header(line: str, path, lineno: int) -> tuple[int, float | None, float]:
+    """Width, nsites (None when absent) and E-value of a ``letter-probability matrix:`` line."""
+    params = dict(_KEY_VALUE.findall(line.split(":", 1)[1] if ":" in line else ""))
+    try:
+        width = int(params["w"])
+    except (KeyError, ValueError):
+        raise InputError("letter-probability matrix without w= width", path, lineno) from None
+    try:
+        alength = int(params.get("alength", 4))
+        nsites = float(params["nsites"]) if "nsites" in params else None
+        evalue = float(params["E"]) if "E" in params else 0.0
+    except ValueError:
+        raise InputError("expected numbers for alength=, nsites= and E=", path, lineno) from None
+    if alength != 4:
+        raise InputError(f"expected alength= 4, got {alength}", path, lineno)
+    if width < 1:
+        raise InputError(f"expected a width w= of at least 1, got {width}", path, lineno)
+    return width, nsites, evalue
+
+
+def _parse_matrix_rows(
+    lines: list[str], i: int, motif_id: str, width: int, path, header_line: int
+) -> tuple[np.ndarray, int]:
+    """The ``width`` rows of probabilities from line index ``i`` on (blank lines skipped),
+    shape (width, 4); the index of the line after them."""
+    rows = []
+    while len(rows) < width:
+        if i >= len(lines):
+            raise InputError(f"motif {motif_id}: expected {width} matrix rows, file ended", path, i)
+        row_line = lines[i].strip()
+        i += 1
+        if not row_line:
+            continue
+        try:
+            row = [float(x) for x in row_line.split()]
+        except ValueError:
+            raise InputError(
+                f"motif {motif_id}: expected 4 numbers in a matrix row, got {row_line!r}", path, i
+            ) from None
+        if len(row) != 4:
+            raise InputError(
+                f"motif {motif_id}: expected 4 numbers in a matrix row, got {len(row)}", path, i
+            )
+        if not all(math.isfinite(x) for x in row):
+            raise InputError(
+                f"motif {motif_id}: expected finite numbers in a matrix row, got {row_line!r}",
+                path,
+                i,
+            )
+        rows.append(row)
+    _check_no_extra_row(lines, i, motif_id, width, path)
+    probs = np.array(rows, dtype=float)
+    if np.any(probs < 0):
+        raise InputError(f"motif {motif_id}: negative probability", path, header_line)
+    sums = probs.sum(axis=1, keepdims=True)
+    if np.any(np.abs(sums - 1) > 0.1):
+        raise InputError(
+            f"motif {motif_id}: matrix rows must sum to 1 (got {sums.ravel().round(3)})",
+            path,
+            header_line,
+        )
+    return probs, i
 
 
 def unique_ids(motifs: list[Motif], path, discarded=None) -> list[Motif]:

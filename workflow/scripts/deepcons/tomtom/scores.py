@@ -111,14 +111,6 @@ def _distance_scores(query: ScoreInputs, target: ScoreInputs, dist: str, out, sp
     np.subtract(2.0, out, out=out)
 
 
-def _squared_distances_in_letter_order(query_probs: np.ndarray, target_cols: np.ndarray):
-    """MEME's ``sum over letters of (q - t)^2``, one letter after the other (reference)."""
-    total = (query_probs[:, 0, None] - target_cols[None, :, 0]) ** 2
-    for letter in range(1, 4):
-        total = total + (query_probs[:, letter, None] - target_cols[None, :, letter]) ** 2
-    return total
-
-
 def column_scores(query_probs: np.ndarray, target_cols: np.ndarray, dist: str) -> np.ndarray:
     """Column-column similarity of Tomtom's distance ``dist`` (larger is more similar).
 
