@@ -122,20 +122,9 @@ def run_centrimo(
     -------
     CentrimoResult
     """
-    if use_pvalues and use_lo_fraction:
-        raise ValueError("use_pvalues and use_lo_fraction are exclusive")
-    if score_threshold is None:
-        score_threshold = (
-            DEFAULT_PVALUE_THRESH
-            if use_pvalues
-            else DEFAULT_LO_FRACTION
-            if use_lo_fraction
-            else DEFAULT_SCORE_THRESH
-        )
-    if use_lo_fraction and not 0 < score_threshold <= 1:
-        raise ValueError("with use_lo_fraction the score threshold must be in (0, 1]")
-    if max_region and min_region and min_region >= max_region:
-        raise ValueError("min_region must be smaller than max_region")
+    score_threshold = _checked_score_threshold(
+        score_threshold, use_pvalues, use_lo_fraction, min_region, max_region
+    )
     motifs = list(motifs)
     if not motifs:
         raise ValueError("no motifs")
@@ -233,14 +222,7 @@ def run_centrimo(
     for m in scanned:
         by_width.setdefault(pssms[m].width, []).append(m)
     for width, group in by_width.items():
-        n_bins = seq_len - width + 1
-        min_win, max_win, warn = window_range(n_bins, min_region, max_region)
-        warnings.extend(dict.fromkeys(warn))
-        if local:
-            centers, spreads = local_windows(seq_len, width, min_win, max_win)
-        else:
-            spreads = central_windows(seq_len, width, min_win, max_win)
-            centers = np.full(spreads.size, seq_len - 1, dtype=np.int64)
+        centers, spreads = _windows(seq_len, width, local, min_region, max_region, warnings)
         if spreads.size == 0:
             continue
         # bound the (motifs x windows) arrays: --local has ~n_bins**2 / 2 windows
@@ -268,6 +250,42 @@ def run_centrimo(
 
 
 _WINDOW_BUDGET = 2**24  # motifs x windows evaluated at once
+
+
+def _checked_score_threshold(
+    score_threshold, use_pvalues: bool, use_lo_fraction: bool, min_region, max_region
+) -> float:
+    """The site score threshold (``--score`` or its default for the score kind), after
+    checking the options that cannot go together."""
+    if use_pvalues and use_lo_fraction:
+        raise ValueError("use_pvalues and use_lo_fraction are exclusive")
+    if score_threshold is None:
+        score_threshold = (
+            DEFAULT_PVALUE_THRESH
+            if use_pvalues
+            else DEFAULT_LO_FRACTION
+            if use_lo_fraction
+            else DEFAULT_SCORE_THRESH
+        )
+    if use_lo_fraction and not 0 < score_threshold <= 1:
+        raise ValueError("with use_lo_fraction the score threshold must be in (0, 1]")
+    if max_region and min_region and min_region >= max_region:
+        raise ValueError("min_region must be smaller than max_region")
+    return score_threshold
+
+
+def _windows(
+    seq_len: int, width: int, local: bool, min_region, max_region, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and spreads (in positions) of the windows tested for motifs of one width:
+    all centred ones, or with ``local`` all positions too; warnings about the region options
+    go to ``warnings``."""
+    min_win, max_win, warn = window_range(seq_len - width + 1, min_region, max_region)
+    warnings.extend(dict.fromkeys(warn))
+    if local:
+        return local_windows(seq_len, width, min_win, max_win)
+    spreads = central_windows(seq_len, width, min_win, max_win)
+    return np.full(spreads.size, seq_len - 1, dtype=np.int64), spreads
 
 
 @dataclass
