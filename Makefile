@@ -3,8 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The CPU build of PyTorch, installed before anything else so that no dependency pulls the
-# CUDA build. On a GPU machine: make setup TORCH_SPEC="torch==2.13.0" TORCH_INDEX=<CUDA index>
+# PyTorch, installed before anything else so that its build is the one chosen here, not the
+# one a dependency would pull. PyPI's Linux wheel is the CUDA build; without a GPU,
+# make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU build (where pip
+# is configured with a local index of CPU wheels, as on the CI machine, the default does).
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 CORES ?= all
