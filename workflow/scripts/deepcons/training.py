@@ -263,32 +263,20 @@ def _train(model, train_data, valid_data, settings, checkpoint, key, on_epoch):
     )
     while state.epoch < settings.max_epochs and not state.stopped_early:
         epoch = state.epoch + 1
-        model.train()
         start = time.monotonic()
         order = torch.randperm(n, generator=shuffle_gen).to(device)
-        total_loss = torch.zeros((), device=device)
-        progress = _progress(n, f"epoch {epoch}")
-        for first in range(0, n, settings.batch_size):
-            index = order[first : first + settings.batch_size]
-            logits = model(train_codes[index])
-            loss = F.binary_cross_entropy_with_logits(logits, train_labels[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            _step(optimizer, device)
-            total_loss += loss.detach() * len(index)
-            progress.update(len(index))
-        progress.close()
-        if device.type == "cuda":  # the queued kernels belong to this epoch's time
-            torch.cuda.synchronize(device)
+        total_loss = _train_epoch(
+            model, optimizer, train_codes, train_labels, order, settings.batch_size, epoch
+        )
         train_seconds = time.monotonic() - start
-        check_finite(model, total_loss.item(), epoch)
+        check_finite(model, total_loss, epoch)
         valid_loss, valid_auc, _ = evaluate(
             model, valid_codes, valid_labels, settings.eval_batch_size
         )
         seconds = time.monotonic() - start
         row = {
             "epoch": epoch,
-            "train_loss": round(total_loss.item() / n, 6),
+            "train_loss": round(total_loss / n, 6),
             "valid_loss": round(valid_loss, 6),
             "valid_auc": round(valid_auc, 6),
             "seconds": round(seconds, 3),
@@ -325,6 +313,27 @@ def _train(model, train_data, valid_data, settings, checkpoint, key, on_epoch):
     log.info("best epoch %d, valid loss %.4f", state.best_epoch, state.best_loss)
     model.load_state_dict(best_state)
     return best_state, state
+
+
+def _train_epoch(model, optimizer, codes, labels, order, batch_size: int, epoch: int) -> float:
+    """One pass over the training rows in ``order``, a step a batch; the summed loss."""
+    device = codes.device
+    model.train()
+    total_loss = torch.zeros((), device=device)
+    progress = _progress(len(order), f"epoch {epoch}")
+    for first in range(0, len(order), batch_size):
+        index = order[first : first + batch_size]
+        logits = model(codes[index])
+        loss = F.binary_cross_entropy_with_logits(logits, labels[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        _step(optimizer, device)
+        total_loss += loss.detach() * len(index)
+        progress.update(len(index))
+    progress.close()
+    if device.type == "cuda":  # the queued kernels belong to this epoch's time
+        torch.cuda.synchronize(device)
+    return total_loss.item()
 
 
 def write_history(path, history: list[dict]) -> None:
