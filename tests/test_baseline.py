@@ -162,3 +162,17 @@ def test_chunked_standardisation_equals_numpy():
     assert np.allclose(x, expected, atol=1e-5) and scale[3] == 1.0
     assert np.allclose(mean, original.mean(0), atol=1e-5) and mean[3] == 2.0
     assert np.allclose(scale[[0, 1, 2]], original.std(0)[[0, 1, 2]], atol=1e-5)
+
+
+def test_fit_refuses_one_class_and_says_when_it_stopped_early(caplog):
+    codes, labels = planted_problem()
+    x = count_kmers(codes, 2)
+    with pytest.raises(ValueError, match=r"labels 0 and 1, got \[1\]"):
+        fit_logistic(x, np.ones(len(x), dtype=int), 0.01, 100)
+    with caplog.at_level("WARNING", logger="deepcons"):
+        fit_logistic((x - x.mean(0)) / x.std(0), labels, 1e-6, 2)
+    assert any(
+        "after 2 iterations" in r.message and "baseline.max_iter" in r.message
+        for r in caplog.records
+        if r.levelname == "WARNING"
+    )

@@ -8,8 +8,8 @@ gives ``mean_i loss_i + ||w||^2 / (2 C n)``, so the two agree when ``C = 1 / (2 
 The fit is scipy's L-BFGS-B on that objective, with scikit-learn's stopping rule (projected
 gradient below 1e-4). It logs its progress, which scikit-learn's ``LogisticRegression`` does
 not, and it runs on the float32 features in place, where scikit-learn 1.7 (the conda env's)
-first copies them to float64 (hg19: 15 GB more). The fitted model is stored as JSON (k-mer names, scaler, coefficients):
-nothing is pickled.
+first copies them to float64 (hg19: 15 GB more). The fitted model is stored as JSON (k-mer
+names, scaler, coefficients): nothing is pickled.
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ def logistic_loss_and_gradient(
     params : (d + 1,) float64, the weights then the intercept.
     x : (n, d) float32 features; y : (n,) labels 0/1.
 
-    Products run in float32 a block of rows at a time and are summed in float64, so that
-    nothing of the size of ``x`` is copied.
+    Products run in float32 a block of rows at a time (so that nothing of the size of ``x``
+    is copied) and the blocks' sums add up in float64.
     """
     from scipy.special import expit
 
@@ -144,6 +144,9 @@ def fit_logistic(
     """
     from scipy.optimize import minimize
 
+    classes = np.unique(labels)
+    if classes.size != 2 or not set(classes.tolist()) <= {0, 1}:
+        raise ValueError(f"logistic regression needs labels 0 and 1, got {classes.tolist()}")
     y = np.asarray(labels, dtype=np.float32)
     start = last = time.monotonic()
     iterations = 0
@@ -171,7 +174,12 @@ def fit_logistic(
         options={"maxiter": max_iter, "gtol": tol, "ftol": 64 * np.finfo(float).eps, "maxls": 50},
     )
     if not result.success:
-        log.warning("L-BFGS stopped before converging: %s", result.message)
+        log.warning(
+            "L-BFGS stopped before converging, after %d iterations (%s): raise "
+            "baseline.max_iter in the config",
+            result.nit,
+            result.message,
+        )
     log.info(
         "fitted in %d iterations, %.0f s: loss %.6f (largest gradient %.2g)",
         result.nit,
