@@ -40,34 +40,35 @@ def logev_array(logn, logp) -> np.ndarray:
     return np.where(s < _LOGMINPROD, s, out)
 
 
+def _away_from_zero(v: float) -> float:
+    return _BETACF_FPMIN if abs(v) < _BETACF_FPMIN else v
+
+
+def _away_from_zero_array(v: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(v) < _BETACF_FPMIN, _BETACF_FPMIN, v)
+
+
+def _lentz_step(aa, c, d, away_from_zero):
+    """One half-step of the modified Lentz method, as MEME's ``betacf``: the new ``c`` and
+    ``d`` for the term ``aa`` (scalars or arrays, with the matching ``away_from_zero``)."""
+    d = away_from_zero(1.0 + aa * d)
+    c = away_from_zero(1.0 + aa / c)
+    return c, 1.0 / d
+
+
 def _betacf(a: float, b: float, x: float) -> float:
     """Continued fraction of the incomplete beta function (MEME's ``betacf``)."""
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = 1.0
-    d = 1.0 - qab * x / qap
-    if abs(d) < _BETACF_FPMIN:
-        d = _BETACF_FPMIN
-    d = 1.0 / d
+    d = 1.0 / _away_from_zero(1.0 - qab * x / qap)
     h = d
     for m in range(1, _BETACF_MAXIT + 1):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _BETACF_FPMIN:
-            d = _BETACF_FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _BETACF_FPMIN:
-            c = _BETACF_FPMIN
-        d = 1.0 / d
+        c, d = _lentz_step(aa, c, d, _away_from_zero)
         h *= d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _BETACF_FPMIN:
-            d = _BETACF_FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _BETACF_FPMIN:
-            c = _BETACF_FPMIN
-        d = 1.0 / d
+        c, d = _lentz_step(aa, c, d, _away_from_zero)
         delta = d * c
         h *= delta
         if abs(delta - 1.0) < _BETACF_EPS:
@@ -96,9 +97,7 @@ def _betacf_array(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Vectorised :func:`_betacf`; each element stops iterating when it converges."""
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = np.ones_like(a)
-    d = 1.0 - qab * x / qap
-    d = np.where(np.abs(d) < _BETACF_FPMIN, _BETACF_FPMIN, d)
-    d = 1.0 / d
+    d = 1.0 / _away_from_zero_array(1.0 - qab * x / qap)
     h = d.copy()
     active = np.arange(a.size)
     a_, b_, x_, qab_, qap_, qam_, c_, d_ = a, b, x, qab, qap, qam, c, d.copy()
@@ -108,18 +107,10 @@ def _betacf_array(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
         h_ = h[active]
         m2 = 2 * m
         aa = m * (b_ - m) * x_ / ((qam_ + m2) * (a_ + m2))
-        d_ = 1.0 + aa * d_
-        d_ = np.where(np.abs(d_) < _BETACF_FPMIN, _BETACF_FPMIN, d_)
-        c_ = 1.0 + aa / c_
-        c_ = np.where(np.abs(c_) < _BETACF_FPMIN, _BETACF_FPMIN, c_)
-        d_ = 1.0 / d_
+        c_, d_ = _lentz_step(aa, c_, d_, _away_from_zero_array)
         h_ = h_ * (d_ * c_)
         aa = -(a_ + m) * (qab_ + m) * x_ / ((a_ + m2) * (qap_ + m2))
-        d_ = 1.0 + aa * d_
-        d_ = np.where(np.abs(d_) < _BETACF_FPMIN, _BETACF_FPMIN, d_)
-        c_ = 1.0 + aa / c_
-        c_ = np.where(np.abs(c_) < _BETACF_FPMIN, _BETACF_FPMIN, c_)
-        d_ = 1.0 / d_
+        c_, d_ = _lentz_step(aa, c_, d_, _away_from_zero_array)
         delta = d_ * c_
         h_ = h_ * delta
         h[active] = h_
