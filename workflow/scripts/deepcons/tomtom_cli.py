@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,21 @@ class Options:
     verbosity: int = 2
     show_version: bool = False
     show_help: bool = False
+    bfile: str | None = None  # refused with every supported distance (see _check)
     ignored: list[str] = field(default_factory=list)
+
+
+# flag option -> the Options field it sets
+_FLAGS = {
+    "text": "text",
+    "evalue": "evalue",
+    "internal": "internal",
+    "norc": "norc",
+    "incomplete-scores": "incomplete_scores",
+    "version": "show_version",
+    "help": "show_help",
+    "h": "show_help",
+}
 
 
 def _match_option(name: str) -> str:
@@ -133,20 +148,18 @@ def _number(option: str, value: str, kind: type):
         raise UsageError(f'Option -{option} "{value}" was not a number') from None
 
 
-def parse_args(argv: list[str]) -> Options:
-    """Parse MEME tomtom's arguments; raise :class:`UsageError` as MEME would refuse them."""
-    opts = Options()
-    positional: list[str] = []
-    bfile = None
+def _getopt(argv: list[str]) -> Iterator[tuple[str | None, str]]:
+    """MEME's getopt_long_only: ``(option, value)`` for each option (value ``""`` for a flag),
+    ``(None, argument)`` for each file, in order."""
     i = 0
     while i < len(argv):
         arg = argv[i]
         i += 1
         if arg == "--":
-            positional.extend(argv[i:])
-            break
+            yield from ((None, rest) for rest in argv[i:])
+            return
         if not arg.startswith("-") or arg == "-":
-            positional.append(arg)
+            yield None, arg
             continue
         name, has_value, value = arg.lstrip("-").partition("=")
         option = _match_option(name)
@@ -158,68 +171,78 @@ def parse_args(argv: list[str]) -> Options:
                 i += 1
         elif has_value:
             raise UsageError(f"option '-{option}' doesn't allow an argument")
-        if option in ("o", "oc"):
-            opts.outdir, opts.clobber = value, option == "oc"
-        elif option == "text":
-            opts.text = True
-        elif option == "dist":
-            opts.dist = value
-        elif option in ("thresh", "q-thresh"):
-            opts.thresh = _number(option, value, float)
-            if opts.thresh < 0:
-                raise UsageError(f'Option -thresh "{value}" cannot be negative')
-        elif option == "evalue":
-            opts.evalue = True
-        elif option == "min-overlap":
-            opts.min_overlap = _number(option, value, int)
-            if opts.min_overlap < 0:
-                raise UsageError(f'Option -min-overlap "{value}" cannot be negative')
-        elif option == "internal":
-            opts.internal = True
-        elif option == "norc":
-            opts.norc = True
-        elif option == "incomplete-scores":
-            opts.incomplete_scores = True
-        elif option == "motif-pseudo":
-            opts.motif_pseudo = _number(option, value, float)
-            if opts.motif_pseudo < 0:
-                raise UsageError(f'Option -motif-pseudo "{value}" cannot be negative')
-        elif option == "m":
-            opts.motif_ids.append(value)
-        elif option == "mi":
-            index = _number(option, value, int)
-            if index <= 0:
-                raise UsageError(f'Option -mi "{value}" cannot be zero or negative')
-            opts.motif_indices.append(index)
-        elif option == "bfile":
-            bfile = value
-        elif option == "verbosity":
-            opts.verbosity = _number(option, value, int)
-            if not 1 <= opts.verbosity <= 5:
-                raise UsageError(f'Option -verbosity "{value}" was not an allowed value')
-        elif option == "version":
-            opts.show_version = True
-        elif option in ("help", "h"):
-            opts.show_help = True
-        else:  # accepted for compatibility, no effect here
-            opts.ignored.append("-" + option)
-    if opts.show_help or opts.show_version:
-        return opts
+        yield option, value
+
+
+def _at_least(option: str, value: str, kind: type, minimum, refusal: str):
+    number = _number(option, value, kind)
+    if number < minimum:
+        raise UsageError(f'Option -{option} "{value}" {refusal}')
+    return number
+
+
+def _apply(opts: Options, option: str, value: str) -> None:
+    """Set what one option says on ``opts``."""
+    if option in ("o", "oc"):
+        opts.outdir, opts.clobber = value, option == "oc"
+    elif option == "dist":
+        opts.dist = value
+    elif option in ("thresh", "q-thresh"):
+        opts.thresh = _number(option, value, float)
+        if opts.thresh < 0:  # both spellings are refused as -thresh
+            raise UsageError(f'Option -thresh "{value}" cannot be negative')
+    elif option == "min-overlap":
+        opts.min_overlap = _at_least(option, value, int, 0, "cannot be negative")
+    elif option == "motif-pseudo":
+        opts.motif_pseudo = _at_least(option, value, float, 0, "cannot be negative")
+    elif option == "m":
+        opts.motif_ids.append(value)
+    elif option == "mi":
+        opts.motif_indices.append(_at_least(option, value, int, 1, "cannot be zero or negative"))
+    elif option == "bfile":
+        opts.bfile = value
+    elif option == "verbosity":
+        opts.verbosity = _number(option, value, int)
+        if not 1 <= opts.verbosity <= 5:
+            raise UsageError(f'Option -verbosity "{value}" was not an allowed value')
+    elif option in _FLAGS:
+        setattr(opts, _FLAGS[option], True)
+    else:  # accepted for compatibility, no effect here
+        opts.ignored.append("-" + option)
+
+
+def _check(opts: Options) -> None:
+    """The refusals MEME's tomtom makes once all options are read."""
     if opts.dist not in ("ed", "pearson", "sandelin"):
         raise UsageError(
             f'Option -dist "{opts.dist}" was not an allowed value (supported: ed, pearson, sandelin)'
         )
-    if bfile is not None:
+    if opts.bfile is not None:
         raise UsageError(f"Option '-bfile' is not allowed with '-dist {opts.dist}'.")
     if not opts.evalue and opts.thresh > 1:
         raise UsageError(
             f"Option -thresh ({opts.thresh:g}) must be less than 1 unless -evalue is specified"
         )
-    if not positional:
+    if not opts.query_file:
         raise UsageError("No query motif database supplied")
-    if len(positional) < 2:
+    if not opts.target_files:
         raise UsageError("No target motif database supplied")
-    opts.query_file, opts.target_files = positional[0], positional[1:]
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse MEME tomtom's arguments; raise :class:`UsageError` as MEME would refuse them."""
+    opts = Options()
+    positional: list[str] = []
+    for option, value in _getopt(argv):
+        if option is None:
+            positional.append(value)
+        else:
+            _apply(opts, option, value)
+    if opts.show_help or opts.show_version:
+        return opts
+    if positional:
+        opts.query_file, opts.target_files = positional[0], positional[1:]
+    _check(opts)
     return opts
 
 
