@@ -3,6 +3,7 @@
 import gzip
 import subprocess
 
+import numpy as np
 import pysam
 import pytest
 
@@ -70,6 +71,20 @@ def test_n_runs():
     runs = n_runs("NNACGTNANN")
     assert runs.tolist() == [[0, 2], [6, 7], [8, 10]]
     assert n_runs("ACGT").shape == (0, 2)
+    assert n_runs("").shape == (0, 2)
+    assert n_runs("N").tolist() == [[0, 1]]
+    assert n_runs("ARYNC-T").tolist() == [[1, 4], [5, 6]]  # any non-ACGT letter is a gap
+    # against a position-by-position scan
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        seq = "".join(rng.choice(list("ACGTN"), size=int(rng.integers(1, 40))))
+        gap = [letter not in "ACGT" for letter in seq]
+        expected = [
+            [i, next((j for j in range(i, len(seq)) if not gap[j]), len(seq))]
+            for i in range(len(seq))
+            if gap[i] and (i == 0 or not gap[i - 1])
+        ]
+        assert n_runs(seq).tolist() == expected
 
 
 def test_samtools_reads_the_normalised_genome(tmp_path):
