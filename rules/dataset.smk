@@ -51,7 +51,7 @@ rule shuffle_background:
     conda:
         "../envs/dataset.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=8000,  # bedtools shuffle holds the exclusions: about 3 GB on hg19
     params:
         seed=DS["seed"],
         max_tries=DS["shuffle_max_tries"],

@@ -1,9 +1,12 @@
 """Flank/merge/filter edge cases and the background shuffle, with real bedtools."""
 
+import os
+import random
+
 import pybedtools
 import pytest
 
-from deepcons.intervals import build_conserved_set, shuffle_background
+from deepcons.intervals import build_conserved_set, merged_exclusions, shuffle_background
 
 
 @pytest.fixture
@@ -109,3 +112,32 @@ def test_shuffle_is_seeded_and_reports_unplaced(beds):
     assert intervals(first) == intervals(second)
     assert unplaced >= 1 and len(intervals(first)) + unplaced == 4
     assert all(s >= 985 for _, s, _ in intervals(first))
+
+
+def test_merged_exclusions_sort_and_merge_mixed_files(beds):
+    """BED3 and BED6 files in any order -> their union as merged BED3 (bedtools' own answer),
+    names in byte order (chr1 < chr10 < chr2 < chrX)."""
+    rng = random.Random(5)
+    names = ["chr2", "chr10", "chr1", "chrX", "chr1_gl000191_random"]
+    files, everything = [], []
+    for k in range(4):
+        rows = []
+        for _ in range(300):
+            chrom, start = rng.choice(names), rng.randrange(0, 50_000)
+            rows.append((chrom, start, start + rng.randrange(1, 400)))
+        everything += rows
+        extra = "\tx\t0\t+" if k % 2 else ""  # BED6 next to BED3
+        files.append(beds(f"part{k}.bed", "".join(f"{c}\t{s}\t{e}{extra}\n" for c, s, e in rows)))
+    merged = intervals(merged_exclusions(files))
+    expected = intervals(pybedtools.BedTool(everything).sort().merge())
+    assert merged == expected
+    assert [c for c, _, _ in merged] == sorted(c for c, _, _ in merged)
+    assert len(merged) < len(everything)
+
+
+def test_merged_exclusions_name_an_unreadable_file(beds):
+    present = beds("present.bed", "c1\t0\t10\n")
+    gone = pybedtools.BedTool(beds("gone.bed", "c1\t5\t20\n"))
+    os.remove(gone.fn)  # after pybedtools checked it: only cut finds out
+    with pytest.raises(RuntimeError, match="gone.bed"):
+        merged_exclusions([present, gone])
