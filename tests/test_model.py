@@ -10,6 +10,7 @@ from deepcons.fastconv import (
     conv_max_argmax,
     empty_windows,
     first_empty_window,
+    weighted_window_sum,
 )
 from deepcons.model import build_model, count_parameters, one_hot
 
@@ -232,6 +233,33 @@ def test_model_reads_the_codes_and_matches_the_plain_model(monkeypatch):
     out_plain.sum().backward()
     for p_fast, p_plain in zip(fast.parameters(), plain.parameters(), strict=True):
         assert torch.allclose(p_fast.grad, p_plain.grad, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_window_sums_equal_the_one_hot_windows_bit_for_bit(dtype):
+    # the weight gradient of training and the kernel-to-motif counts: the compiled sums from
+    # the codes add the same numbers in the same order as the one-hot windows do
+    pytest.importorskip("numba")
+    from deepcons import fastconv_compiled
+
+    gen = torch.Generator().manual_seed(4)
+    codes = _padded_rows(gen, 33, 90, [30, 0, 45, 7, 41] * 6 + [12, 44, 2])
+    codes[2, 10:20] = 4  # an N run inside a sequence
+    x = one_hot(codes, dtype)
+    width = 9
+    argmax = torch.randint(0, 90 - width + 1, (33, 11), generator=gen)
+    weights = torch.randn(33, 11, generator=gen, dtype=dtype)
+    weights[weights < -0.5] = 0  # ReLU-masked gradients
+    ours = fastconv_compiled.weighted_window_sum(codes, argmax, weights, width)
+    theirs = weighted_window_sum(x, argmax, weights, width)
+    assert ours.dtype == dtype and torch.equal(ours, theirs)
+    assert torch.equal(weighted_window_sum(x, argmax, weights, width, codes), theirs)
+    # a non-finite gradient takes the one-hot path, so that NaN spreads as it does there
+    weights[0, 0] = float("nan")
+    assert torch.equal(
+        weighted_window_sum(x, argmax, weights, width, codes).isnan(),
+        weighted_window_sum(x, argmax, weights, width).isnan(),
+    )
 
 
 def test_compiled_loops_leave_torch_threads_alone():

@@ -22,7 +22,8 @@ the order of floating-point sums (tests compare values, positions and gradients)
 with a NaN or infinite weight compute every window, so that NaN shows as it does in conv1d.
 
 On CPU, given the base codes of ``x``, the forward pass runs the compiled table lookups of
-:mod:`deepcons.fastconv_compiled` (numba) where they are installed.
+:mod:`deepcons.fastconv_compiled` (numba) where they are installed, and the backward pass
+sums the kernels' weight gradients from the codes of their argmax windows there too.
 
 On CUDA tensors, when Triton is importable, :func:`conv_max_argmax` and
 :func:`conv_global_max` run the Triton kernels of :mod:`deepcons.fastconv_triton` instead
@@ -200,11 +201,20 @@ def gather_windows(x: torch.Tensor, argmax: torch.Tensor, width: int) -> torch.T
     return windows.permute(0, 2, 1, 3)
 
 
-def weighted_window_sum(x, argmax, weights, width: int) -> torch.Tensor:
-    """(K, C, width): sum over b of weights[b, k] times the window of x at argmax[b, k]."""
+def weighted_window_sum(x, argmax, weights, width: int, codes=None) -> torch.Tensor:
+    """(K, C, width): sum over b of weights[b, k] times the window of x at argmax[b, k].
+
+    ``codes``, the base codes ``x`` encodes, let the compiled loops read the windows'
+    letters on CPU (the same sums, without the (B, K, C, w) windows)."""
     if x.shape[0] == 0:
         return x.new_zeros(argmax.shape[1], x.shape[1], width)
+    if codes is not None and _from_codes_allowed(codes, weights):
+        found = _compiled_module().weighted_window_sum(codes, argmax, weights, width)
+        if found is not None:
+            return found
     weighted = weights[:, :, None, None] * gather_windows(x, argmax, width)  # (B, K, C, w)
+    if x.is_cuda:  # one reduction, the same from run to run on a GPU
+        return weighted.sum(0)
     # Added one sequence after another: the same order whatever the memory alignment, so
     # training is reproducible bit for bit (a .sum(0) may vectorise differently from run to
     # run; einsum makes this a batched matmul, several times slower).
@@ -223,6 +233,7 @@ class ConvGlobalMax(torch.autograd.Function):
             values, argmax = conv_max_argmax(x, weight, bias, block, codes)
         out = values.clamp_min(0)
         ctx.save_for_backward(x, weight, argmax, out)
+        ctx.codes = codes
         ctx.mark_non_differentiable(argmax)
         return out, argmax
 
@@ -233,7 +244,7 @@ class ConvGlobalMax(torch.autograd.Function):
         g = grad_out * (out > 0)  # ReLU
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_w = weighted_window_sum(x, argmax, g, width)
+            grad_w = weighted_window_sum(x, argmax, g, width, ctx.codes)
         if ctx.needs_input_grad[2]:
             grad_b = g.sum(0)
         if ctx.needs_input_grad[0]:

@@ -66,12 +66,36 @@ def conv_max_from_codes(codes, table, values, argmax):
         argmax[b] = best_at
 
 
+def window_sums_from_codes(codes, starts, weights, out):
+    """out[k, c, j] = sum over b of weights[k, b] where codes[b, starts[k, b] + j] == c.
+
+    codes : (B, L) uint8; starts : (K, B) int64 window starts; weights : (K, B) float;
+    out : (K, 4, w) zeros of the weights' dtype. One kernel per thread, its sequences in
+    order: the sums are those of adding the one-hot windows one sequence after another.
+    """
+    width = out.shape[2]
+    for k in _prange(weights.shape[0]):
+        for b in range(weights.shape[1]):
+            weight = weights[k, b]
+            if weight == 0:
+                continue
+            start = starts[k, b]
+            for j in range(width):
+                letter = codes[b, start + j]
+                if letter < N_CODE:
+                    out[k, letter, j] += weight
+
+
 _prange = range  # numba.prange once compiled
+
+
+def _compiled() -> tuple | None:
+    return compile_parallel(globals(), ("conv_max_from_codes", "window_sums_from_codes"))
 
 
 def kernel():
     """The compiled :func:`conv_max_from_codes`, or None where numba is not installed."""
-    compiled = compile_parallel(globals(), ("conv_max_from_codes",))
+    compiled = _compiled()
     return None if compiled is None else compiled[0]
 
 
@@ -93,3 +117,18 @@ def conv_max_argmax(codes, weight, bias=None):
     if bias is not None:
         values_t = values_t + bias.detach()
     return values_t, torch.from_numpy(argmax)
+
+
+def weighted_window_sum(codes, argmax, weights, width: int):
+    """(K, 4, width): sum over b of ``weights[b, k]`` times the one-hot window of ``codes``
+    at ``argmax[b, k]``, in the weights' dtype, or None where numba is missing."""
+    import torch
+
+    compiled = _compiled()
+    if compiled is None:
+        return None
+    set_threads(torch.get_num_threads())
+    weights_kb = weights.detach().t().contiguous().numpy()
+    out = np.zeros((weights_kb.shape[0], N_CODE, width), weights_kb.dtype)
+    compiled[1](codes.contiguous().numpy(), argmax.t().contiguous().numpy(), weights_kb, out)
+    return torch.from_numpy(out)

@@ -45,7 +45,7 @@ def kernel_counts(model, codes, batch_size: int = 256, device="cpu", progress=No
             values, argmax = conv_max_argmax(x, conv.weight, conv.bias, codes=batch)
             activation = values.clamp_min(0)
             width = conv.kernel_size[0]
-            counts[i] += weighted_window_sum(x, argmax, activation, width).double()
+            counts[i] += weighted_window_sum(x, argmax, activation, width, batch).double()
             nsites[i] += (activation > 0).sum(0)
         if progress is not None:
             progress.update(len(batch))
