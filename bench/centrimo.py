@@ -4,15 +4,16 @@ The paper scans 1,500 kernel motifs (widths 10 and 20) over ~54,000 windows of 4
 around gene TSSs, and again around TESs. This script times a sample of synthetic windows
 of that shape and extrapolates:
 
-* the scan (:func:`deepcons.motif_scan.scan_best_sites`, all motifs at once, both strands,
-  reduced to best sites on the fly): on CPU its compiled integer loops, and the matrix
+* the scan (:func:`deepcons.motif_scan.scan_best_sites`, all motifs at once, reduced to
+  best sites on the fly; the forward strand, as the workflow scans by default, or with
+  ``--both-strands`` both): on CPU its compiled integer loops, and the matrix
   product of one-hot windows (the GPU path, also timed on CPU for comparison); on GPU when
   available;
 * the whole analysis (:func:`deepcons.centrimo.run_centrimo`: scan + window statistics);
 * a straightforward baseline measured in the same run: one motif at a time with numpy's
   ``sliding_window_view``, best site and ties per sequence.
 
-Usage: ``.venv/bin/python bench/centrimo.py [--device cpu|cuda] [--windows N]``
+Usage: ``.venv/bin/python bench/centrimo.py [--device cpu|cuda] [--windows N] [--both-strands]``
 (the defaults run in under a minute on 2 CPU cores).
 """
 
@@ -44,15 +45,17 @@ def synthetic_motifs(n: int, rng: np.random.Generator) -> list[Motif]:
     ]
 
 
-def numpy_baseline(codes: np.ndarray, fwd: list[np.ndarray], rev: list[np.ndarray]):
-    """One motif at a time: scores of all sites of all sequences, best and tie count."""
+def numpy_baseline(codes: np.ndarray, fwd: list[np.ndarray], rev: list[np.ndarray] | None):
+    """One motif at a time: scores of all sites of all sequences (``rev`` None: forward
+    strand only), best and tie count."""
     best = np.empty((codes.shape[0], len(fwd)), dtype=np.int64)
     n_best = np.empty_like(best)
-    for m, (f, r) in enumerate(zip(fwd, rev, strict=True)):
+    for m, f in enumerate(fwd):
+        strands = [f] if rev is None else [f, rev[m]]
         width = f.shape[0]
         windows = np.lib.stride_tricks.sliding_window_view(codes, width, axis=1)  # (n, P, w)
         cols = np.arange(width)
-        scores = np.concatenate([f[cols, windows].sum(-1), r[cols, windows].sum(-1)], axis=1)
+        scores = np.concatenate([matrix[cols, windows].sum(-1) for matrix in strands], axis=1)
         best[:, m] = scores.max(axis=1)
         n_best[:, m] = (scores == best[:, m, None]).sum(axis=1)
     return best, n_best
@@ -75,6 +78,11 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=PAPER_LENGTH)
     parser.add_argument("--baseline-motifs", type=int, default=12, help="motifs for the baseline")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--both-strands",
+        action="store_true",
+        help="scan both strands (CentriMo's default; the workflow's positional.both_strands)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -100,16 +108,17 @@ def main() -> None:
     results = {}
     scan_rates = {}
     for device in devices:
-        scan_best_sites(codes[:2], lengths[:2], fwd[:4], rc_matrices=rev[:4], device=device)
+        strands = {"both_strands": args.both_strands, "device": device}
+        scan_best_sites(codes[:2], lengths[:2], fwd[:4], rc_matrices=rev[:4], **strands)
         if device == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        sites = scan_best_sites(codes, lengths, fwd, rc_matrices=rev, device=device)
+        sites = scan_best_sites(codes, lengths, fwd, rc_matrices=rev, **strands)
         if device == "cuda":
             torch.cuda.synchronize()
         scan_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        run_centrimo(codes, motifs, background="uniform", device=device)
+        run_centrimo(codes, motifs, background="uniform", norc=not args.both_strands, device=device)
         full_s = time.perf_counter() - t0
         results[device] = sites
         scan_rates[device] = pairs / scan_s
@@ -130,7 +139,9 @@ def main() -> None:
 
     n_base = min(args.baseline_motifs, args.motifs)
     t0 = time.perf_counter()
-    base_best, base_n = numpy_baseline(codes, fwd[:n_base], rev[:n_base])
+    base_best, base_n = numpy_baseline(
+        codes, fwd[:n_base], rev[:n_base] if args.both_strands else None
+    )
     base_s = time.perf_counter() - t0
     base_pairs = args.windows * n_base
     print(
@@ -143,7 +154,9 @@ def main() -> None:
         assert np.array_equal(sites.n_best[:, :n_base], base_n), "tie counts differ"
     if "cpu" in scan_rates:
         t0 = time.perf_counter()
-        matmul = scan_best_sites(codes, lengths, fwd, rc_matrices=rev, method="matmul")
+        matmul = scan_best_sites(
+            codes, lengths, fwd, rc_matrices=rev, both_strands=args.both_strands, method="matmul"
+        )
         matmul_s = time.perf_counter() - t0
         assert np.array_equal(matmul.score, results["cpu"].score), "matmul scan differs"
         assert np.array_equal(matmul.tie_start, results["cpu"].tie_start), "matmul ties differ"
@@ -153,7 +166,14 @@ def main() -> None:
             f"{scan_rates['cpu'] / (pairs / matmul_s):.1f}x"
         )
         t0 = time.perf_counter()
-        scan_best_sites(codes, lengths, fwd[:n_base], rc_matrices=rev[:n_base], device="cpu")
+        scan_best_sites(
+            codes,
+            lengths,
+            fwd[:n_base],
+            rc_matrices=rev[:n_base],
+            both_strands=args.both_strands,
+            device="cpu",
+        )
         same_s = time.perf_counter() - t0
         print(
             f"speed ratio, vectorised cpu scan / baseline: {base_s / same_s:.1f}x on the same "
