@@ -29,6 +29,7 @@ rule compute_saliency:
         gpu=1 if USE_GPU else 0,
     params:
         n_sequences=INTERPRET["saliency_count"],
+        strands=INTERPRET["saliency_strands"],
     script:
         "../workflow/scripts/compute_saliency.py"
 

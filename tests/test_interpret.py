@@ -47,15 +47,21 @@ def test_saliency_equals_autograd_and_finite_differences(tiny):
     rng = np.random.default_rng(0)
     seqs = [rng.integers(0, 4, n).astype(np.uint8) for n in (40, 23, 7)]
     ours = compute_saliency(tiny, seqs, LAYOUT, batch_size=2)
+    forward_only = compute_saliency(tiny, seqs, LAYOUT, batch_size=2, strands="forward")
     plain = build_model(HPARAMS, fast=False).double().eval()
     plain.load_state_dict(tiny.state_dict())
-    for seq, score in zip(seqs, ours, strict=True):
+    for seq, score, forward in zip(seqs, ours, forward_only, strict=True):
         x = one_hot(torch.from_numpy(encode_rows([seq], LAYOUT))).double().requires_grad_(True)
         (grad,) = torch.autograd.grad(plain.forward_one_hot(x).sum(), x)
         column = (grad * x).sum(1)[0].clamp_min(0).detach().numpy()
         L = len(seq)
-        expected = column[:L] + column[LAYOUT.reverse_start : LAYOUT.reverse_start + L][::-1]
-        assert np.allclose(score, expected, atol=1e-6)
+        mirror = column[LAYOUT.reverse_start : LAYOUT.reverse_start + L][::-1]
+        assert np.allclose(score, column[:L] + mirror, atol=1e-6)
+        assert np.allclose(forward, column[:L], atol=1e-6)
+    # the model reads some bases through their mirror: the two definitions differ
+    assert any(not np.allclose(a, b) for a, b in zip(ours, forward_only, strict=True))
+    with pytest.raises(ValueError, match="strands"):
+        compute_saliency(tiny, seqs, LAYOUT, strands="reverse")
     # finite differences of the fused model's input gradient, on a continuous input (one-hot
     # inputs can tie two windows' maxima, where the one-sided derivatives differ)
     x = torch.rand(
@@ -376,6 +382,18 @@ def test_score_fasta_and_bed_and_saliency(scoring_setup, tiny):
         assert sequence in (chrom[:30], chrom[30:65])
         assert np.allclose([float(v) for v in scores.split(",")], want, atol=1e-5)
     assert (tmp_path / "sal" / "saliency.html").read_text().count('class="entry"') == 2
+    # --strands forward: the forward columns alone
+    fasta = str(tmp_path / "s.fa")
+    out = str(tmp_path / "sal_forward")
+    assert (
+        main_saliency(["--model", model, "--fasta", fasta, "-o", out, "--strands", "forward"]) == 0
+    )
+    forward = compute_saliency(
+        tiny.float(), [codes_of(chrom[:30]), codes_of(chrom[30:65])], LAYOUT, strands="forward"
+    )
+    rows = (tmp_path / "sal_forward" / "saliency.tsv").read_text().splitlines()
+    for row, want in zip(rows[1:], forward, strict=True):
+        assert np.allclose([float(v) for v in row.split("\t")[2].split(",")], want, atol=1e-5)
 
 
 def test_score_refuses_too_long_sequences(scoring_setup, capsys):

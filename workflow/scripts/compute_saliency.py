@@ -30,6 +30,7 @@ def main(smk):
         Path(smk.output.tsv).parent,
         smk.config["interpret"]["batch_size"],
         probs,
+        strands=smk.params.strands,
     )
 
 

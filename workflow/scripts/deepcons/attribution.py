@@ -3,8 +3,10 @@
 Saliency (paper section 3.5): the gradient of the output logit with respect to the one-hot
 input, times the input, negatives clipped to 0. The model sees each base twice, at its
 forward column ``i`` and, complemented, at its mirror ``reverse_start + L - 1 - i`` in the
-reverse-complement half; a base's score is the sum of its two clipped columns, so it counts
-what the base contributes through either strand.
+reverse-complement half; by default a base's score is the sum of its two clipped columns, so
+it counts what the base contributes through either strand (a kernel whose maximum lies in the
+reverse-complement half passes its gradient there only). ``strands="forward"`` keeps the
+forward column alone, as the authors' published scripts do.
 
 In-silico mutagenesis: every base changed to each of the three others, an N to each of the
 four bases (on both strands of the encoded row), the change in logit and in probability, all
@@ -27,19 +29,30 @@ def _batches(n: int, batch_size: int):
         yield slice(start, min(start + batch_size, n))
 
 
+SALIENCY_STRANDS = ("both", "forward")
+
+
 def compute_saliency(
-    model, sequences: list[np.ndarray], layout: Layout, batch_size: int = 128, device="cpu"
+    model,
+    sequences: list[np.ndarray],
+    layout: Layout,
+    batch_size: int = 128,
+    device="cpu",
+    strands: str = "both",
 ) -> list[np.ndarray]:
     """Saliency of every base of every sequence.
 
     Parameters
     ----------
     sequences : list of (L_i,) uint8 code arrays, L_i <= layout.pad_length.
+    strands : "both" (forward plus mirror column) or "forward" (the forward column only).
 
     Returns
     -------
-    list of (L_i,) float32 arrays: clipped gradient x input, forward plus mirror column.
+    list of (L_i,) float32 arrays: clipped gradient x input.
     """
+    if strands not in SALIENCY_STRANDS:
+        raise ValueError(f"strands must be one of {SALIENCY_STRANDS}, not {strands!r}")
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
     rows = encode_rows(sequences, layout)
@@ -51,9 +64,11 @@ def compute_saliency(
         contribution = (grad * x).sum(1).clamp_min(0).detach().cpu().numpy()  # (B, width)
         for b, seq in zip(range(len(contribution)), sequences[part], strict=True):
             length = len(seq)
-            forward = contribution[b, :length]
-            mirror = contribution[b, layout.reverse_start : layout.reverse_start + length][::-1]
-            out.append((forward + mirror).astype(np.float32))
+            score = contribution[b, :length]
+            if strands == "both":
+                start = layout.reverse_start
+                score = score + contribution[b, start : start + length][::-1]
+            out.append(score.astype(np.float32))
     return out
 
 

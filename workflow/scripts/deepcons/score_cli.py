@@ -77,6 +77,14 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--batch-size", type=_int_at_least(1), default=256)
+    if prog == "saliency":
+        parser.add_argument(
+            "--strands",
+            default="both",
+            choices=["both", "forward"],
+            help="a base's score: its forward column plus its mirror in the reverse-complement "
+            "half (both, the default), or the forward column alone (as the authors' scripts)",
+        )
     return parser
 
 
@@ -198,13 +206,14 @@ def write_saliency_outputs(
     batch_size: int,
     probabilities=None,
     figure_count: int = 8,
+    strands: str = "both",
 ) -> list:
     """saliency.tsv, saliency.png/.pdf and saliency.html in ``outdir``; returns the scores."""
     from .atomic import atomic_write_text
     from .attribution import compute_saliency
     from .interpret_plots import plot_saliency_logos, saliency_html
 
-    scores = compute_saliency(model, seqs, layout, batch_size, device)
+    scores = compute_saliency(model, seqs, layout, batch_size, device, strands)
     with _output_folder(outdir):
         write_saliency_table(outdir / "saliency.tsv", names, seqs, scores)
         plot_saliency_logos(
@@ -229,7 +238,16 @@ def write_saliency_table(path, names, seqs, scores) -> None:
 def _saliency(args) -> None:
     model, layout, device = _load(args)
     names, seqs = _sequences(args, layout)
-    write_saliency_outputs(model, layout, device, names, seqs, Path(args.output), args.batch_size)
+    write_saliency_outputs(
+        model,
+        layout,
+        device,
+        names,
+        seqs,
+        Path(args.output),
+        args.batch_size,
+        strands=args.strands,
+    )
     log.info("saliency of %d sequences -> %s", len(seqs), args.output)
 
 
