@@ -211,8 +211,8 @@ def _apply(opts: Options, option: str, value: str) -> None:
         opts.ignored.append("-" + option)
 
 
-def _check(opts: Options) -> None:
-    """The refusals MEME's tomtom makes once all options are read."""
+def _check(opts: Options, positional: list[str]) -> None:
+    """The refusals MEME's tomtom makes once all arguments are read."""
     if opts.dist not in ("ed", "pearson", "sandelin"):
         raise UsageError(
             f'Option -dist "{opts.dist}" was not an allowed value (supported: ed, pearson, sandelin)'
@@ -223,9 +223,9 @@ def _check(opts: Options) -> None:
         raise UsageError(
             f"Option -thresh ({opts.thresh:g}) must be less than 1 unless -evalue is specified"
         )
-    if not opts.query_file:
+    if not positional:
         raise UsageError("No query motif database supplied")
-    if not opts.target_files:
+    if len(positional) < 2:
         raise UsageError("No target motif database supplied")
 
 
@@ -240,9 +240,8 @@ def parse_args(argv: list[str]) -> Options:
             _apply(opts, option, value)
     if opts.show_help or opts.show_version:
         return opts
-    if positional:
-        opts.query_file, opts.target_files = positional[0], positional[1:]
-    _check(opts)
+    _check(opts, positional)
+    opts.query_file, opts.target_files = positional[0], positional[1:]
     return opts
 
 
