@@ -108,12 +108,12 @@ def main() -> None:
     results = {}
     scan_rates = {}
     for device in devices:
-        strands = {"both_strands": args.both_strands, "device": device}
-        scan_best_sites(codes[:2], lengths[:2], fwd[:4], rc_matrices=rev[:4], **strands)
+        scan_options = {"both_strands": args.both_strands, "device": device}
+        scan_best_sites(codes[:2], lengths[:2], fwd[:4], rc_matrices=rev[:4], **scan_options)
         if device == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        sites = scan_best_sites(codes, lengths, fwd, rc_matrices=rev, **strands)
+        sites = scan_best_sites(codes, lengths, fwd, rc_matrices=rev, **scan_options)
         if device == "cuda":
             torch.cuda.synchronize()
         scan_s = time.perf_counter() - t0
