@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -19,3 +20,14 @@ MEME_REFERENCE = DATA / "meme-suite"
 @pytest.fixture
 def meme_reference() -> Path:
     return MEME_REFERENCE
+
+
+@pytest.fixture(autouse=True)
+def no_handlers_on_closed_streams():
+    """The command-line entry points (logs.setup_logging) log to the sys.stderr of their
+    test, which pytest closes after it: later records would fail on it ('Logging error')."""
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
+    yield

@@ -311,11 +311,11 @@ def test_indel_windows_are_spliced_and_keep_their_width(scoring_setup):
     tmp_path, chrom = scoring_setup
     with Genome(tmp_path / "genome.fa") as genome:
         deletion = Test(0, 0, "chr1", 250, ".", chrom[249:253], chrom[249])
-        assert _set_windows(deletion, genome, 300, 40, codes_of) is None
+        assert _set_windows(deletion, genome, 300, 40) is None
         insertion = Test(0, 0, "chr1", 260, ".", chrom[259], chrom[259] + "TTT")
-        assert _set_windows(insertion, genome, 300, 40, codes_of) is None
+        assert _set_windows(insertion, genome, 300, 40) is None
         near_end = Test(0, 0, "chr1", 290, ".", chrom[289:293], chrom[289])
-        assert _set_windows(near_end, genome, 300, 40, codes_of) is None
+        assert _set_windows(near_end, genome, 300, 40) is None
     from deepcons.encoding import sequence_of
 
     # VCF position 250 is base 249: ref window [229, 269); the deletion removes 3 bases and
@@ -472,11 +472,7 @@ def test_score_command_line_is_checked_before_any_output(scoring_setup, capsys, 
         ),
     ],
 )
-def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, message):
-    from deepcons.errors import InputError
-    from deepcons.genome import Genome
-    from deepcons.variants import variant_tests
-
+def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, record, message):
     tmp_path, chrom = scoring_setup
     good = f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t."
     header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
@@ -484,16 +480,12 @@ def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, record, mes
     header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     path = tmp_path / "bad.vcf"
     path.write_text(header + record + "\n" + good + "\n")
-    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
-        variant_tests(path, genome, 40)
+    err = refused(tmp_path, path, tiny)
     assert err.value.line == 5
     assert str(err.value).startswith(f"{path}, {message}")
 
 
-def test_typed_vcf_values_htslib_reads_pass(scoring_setup):
-    from deepcons.genome import Genome
-    from deepcons.variants import variant_tests
-
+def test_typed_vcf_values_htslib_reads_pass(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
     header += '##INFO=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n'
@@ -506,36 +498,29 @@ def test_typed_vcf_values_htslib_reads_pass(scoring_setup):
     ]
     path = tmp_path / "good.vcf"
     path.write_text(header + "\n".join(records) + "\n")
-    with Genome(tmp_path / "genome.fa") as genome:
-        tests, n_records = variant_tests(path, genome, 40)
-    assert n_records == 3 and len(tests) == 4
+    out = score_into(tmp_path, path, tiny)
+    scored, skipped = table_ids(out / "variants.tsv"), table_ids(out / "variants_not_scored.tsv")
+    assert scored == ["a", "a", "b", "c"] and skipped == []
+    with pysam.VariantFile(str(out / "variants.vcf")) as annotated:
+        assert [r.info["DP"] if "DP" in r.info else None for r in annotated] == [-3, None, None]
 
 
-def test_a_truncated_bgzipped_vcf_is_one_error(scoring_setup):
-    from deepcons.errors import InputError
-    from deepcons.genome import Genome
-    from deepcons.variants import variant_tests
-
+def test_a_truncated_bgzipped_vcf_is_one_error(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     whole = write_vcf(tmp_path / "v.vcf.gz", chrom, compress=True).read_bytes()
     cut = tmp_path / "cut.vcf.gz"
     cut.write_bytes(whole[: len(whole) // 2])
-    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
-        variant_tests(cut, genome, 40)
+    # one allele a chunk: records were scored and written before the reader failed
+    err = refused(tmp_path, cut, tiny, tests_per_chunk=1)
     assert str(err.value).startswith(f"{cut}") and "may be truncated" in str(err.value)
 
 
-def test_a_gzip_not_bgzip_vcf_is_one_error(scoring_setup):
-    from deepcons.errors import InputError
-    from deepcons.genome import Genome
-    from deepcons.variants import variant_tests
-
+def test_a_gzip_not_bgzip_vcf_is_one_error(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     plain = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
     gzipped = tmp_path / "plain_gzip.vcf.gz"
     gzipped.write_bytes(gzip.compress(plain.read_bytes()))
-    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
-        variant_tests(gzipped, genome, 40)
+    err = refused(tmp_path, gzipped, tiny)
     assert str(err.value).startswith(f"{gzipped}: compressed with gzip, not bgzip")
 
 
@@ -548,25 +533,84 @@ def test_a_gzip_not_bgzip_vcf_is_one_error(scoring_setup):
         (["chr1\t100\ta\t{wrong}\tC", "chrZ\t10\tb\tA\tC"], "line 3: no REF allele"),
     ],
 )
-def test_a_vcf_that_matches_nothing_in_the_genome_is_one_error(scoring_setup, records, message):
-    from deepcons.errors import InputError
-    from deepcons.genome import Genome
-    from deepcons.variants import variant_tests
-
+def test_a_vcf_that_matches_nothing_in_the_genome_is_one_error(
+    scoring_setup, tiny, records, message
+):
     tmp_path, chrom = scoring_setup
     wrong = next(b for b in "ACGT" if b != chrom[99])
     rows = [r.format(wrong=wrong) + "\t.\tPASS\t." for r in records]
     path = tmp_path / "other.vcf"
     header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     path.write_text(header + "\n".join(rows) + "\n")
-    with Genome(tmp_path / "genome.fa") as genome, pytest.raises(InputError) as err:
-        variant_tests(path, genome, 40)
+    err = refused(tmp_path, path, tiny, tests_per_chunk=1)
     assert str(err.value).startswith(f"{path}, {message}")
     # alleles that cannot be scored for what they are (symbolic) are no such error
     path.write_text(header + "chr1\t100\ts\tA\t<DEL>\t.\tPASS\t.\n")
-    with Genome(tmp_path / "genome.fa") as genome:
-        tests, _ = variant_tests(path, genome, 40)
-    assert [t.status for t in tests] == ["symbolic or missing ALT allele"]
+    skipped = (score_into(tmp_path, path, tiny) / "variants_not_scored.tsv").read_text()
+    assert skipped.splitlines()[1:] == ["chr1\t100\ts\tA\t<DEL>\tsymbolic or missing ALT allele"]
+
+
+def test_variants_stream_in_chunks_in_any_chromosome_order(scoring_setup, tiny):
+    tmp_path, chrom = scoring_setup
+    chr2 = "ACGT" * 10
+    rows = []
+    for i in range(30):  # chr1 and chr2 in turn: an unsorted VCF
+        name, seq, pos = ("chr1", chrom, 5 + 9 * i) if i % 2 == 0 else ("chr2", chr2, 1 + i)
+        ref = seq[pos - 1]
+        alts = ",".join(b for b in "ACGT" if b != ref)[: 1 + 2 * (i % 3)]  # 1 to 3 ALTs
+        rows.append(f"{name}\t{pos}\tv{i}\t{ref}\t{alts}\t.\tPASS\t.")
+    path = tmp_path / "unsorted.vcf"
+    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    path.write_text(path.read_text() + "\n".join(rows) + "\n")
+    whole = score_into(tmp_path, path, tiny, name="whole")
+    chunked = score_into(tmp_path, path, tiny, name="chunked", tests_per_chunk=4)
+    for name in ("variants.tsv", "variants_not_scored.tsv", "variants.vcf"):
+        assert (chunked / name).read_text() == (whole / name).read_text()
+    scored = (whole / "variants.tsv").read_text().splitlines()[1:]
+    assert len(scored) == 60 and table_ids(whole / "variants.tsv")[:6] == [
+        "v0",
+        "v1",
+        "v1",
+        "v2",
+        "v2",
+        "v2",
+    ]
+    # each window is the genome's own bases, whatever chromosome came before it
+    for row in scored:
+        name, pos, _, ref, _, start, end = row.split("\t")[:7]
+        seq = chrom if name == "chr1" else chr2
+        assert int(start) < int(pos) <= int(end) and seq[int(pos) - 1] == ref
+
+
+def score_into(tmp_path, vcf, model, name="scored", tests_per_chunk=None):
+    from deepcons.variants import TESTS_PER_CHUNK, score_vcf
+
+    out = tmp_path / name
+    score_vcf(
+        model,
+        vcf,
+        tmp_path / "genome.fa",
+        LAYOUT,
+        40,
+        out,
+        tests_per_chunk=tests_per_chunk or TESTS_PER_CHUNK,
+    )
+    return out
+
+
+def refused(tmp_path, vcf, model, tests_per_chunk=None):
+    """The InputError of scoring ``vcf``; nothing, not even a temporary file, is left."""
+    from deepcons.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        score_into(tmp_path, vcf, model, tests_per_chunk=tests_per_chunk)
+    out = tmp_path / "scored"
+    assert not out.exists() or list(out.iterdir()) == []
+    return err
+
+
+def table_ids(path):
+    return [row.split("\t")[2] for row in path.read_text().splitlines()[1:]]
 
 
 def test_bed_intervals_are_read_on_their_strand(scoring_setup):

@@ -184,6 +184,12 @@ class Genome:
             self._chrom = chrom
         return self._codes
 
+    def region_codes(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """uint8 codes of ``chrom[start:end]``, read from the file (any order is as fast)."""
+        from .encoding import codes_of
+
+        return codes_of(self._fasta[chrom][start:end])
+
     def close(self) -> None:
         self._fasta.close()
 

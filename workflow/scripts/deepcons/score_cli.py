@@ -171,15 +171,10 @@ def write_variant_outputs(
     model, layout, device, vcf, genome, width, outdir: Path, batch_size: int
 ) -> None:
     """variants.tsv, variants_not_scored.tsv and variants.vcf in ``outdir``."""
-    from .variants import score_variants, write_annotated_vcf, write_variant_tables
+    from .variants import score_vcf
 
-    tests, ref, alt = score_variants(model, vcf, genome, layout, width, batch_size, device)
     with _output_folder(outdir):
-        # the VCF first: it is the step that can still refuse the input
-        write_annotated_vcf(vcf, outdir / "variants.vcf", tests, ref, alt)
-        write_variant_tables(
-            tests, ref, alt, outdir / "variants.tsv", outdir / "variants_not_scored.tsv"
-        )
+        score_vcf(model, vcf, genome, layout, width, outdir, batch_size, device)
 
 
 @contextlib.contextmanager

@@ -15,11 +15,13 @@ import logging
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_open, atomic_path
+from .encoding import codes_of, sequence_of
 from .errors import InputError
 from .evaluation import sigmoid
 from .logs import Progress
@@ -61,8 +63,15 @@ class Test:
     start: int = 0
     end: int = 0
     status: str = "scored"
-    ref_codes: np.ndarray | None = None
+    ref_codes: np.ndarray | None = None  # the windows, until they are scored
     alt_codes: np.ndarray | None = None
+    ref_logit: float | None = None
+    alt_logit: float | None = None
+
+    @property
+    def placed(self) -> bool:
+        """Whether the allele was put on the genome (its windows made, then scored)."""
+        return self.ref_codes is not None or self.ref_logit is not None
 
 
 def _unscorable_allele(ref: str, alt: str | None, max_indel: int) -> str | None:
@@ -73,52 +82,6 @@ def _unscorable_allele(ref: str, alt: str | None, max_indel: int) -> str | None:
     if max(len(ref), len(alt)) > max_indel + 1 and len(ref) != len(alt):
         return f"indel longer than {max_indel} bp"
     return None
-
-
-def variant_tests(
-    vcf_path, genome, width: int, max_indel: int = MAX_INDEL
-) -> tuple[list[Test], int]:
-    """One :class:`Test` per ALT allele, with its windows or the reason it cannot be scored."""
-    import pysam
-
-    from .encoding import codes_of
-
-    sizes = genome.sizes
-    tests: list[Test] = []
-    _check_not_plain_gzip(vcf_path)
-    try:
-        vcf = pysam.VariantFile(str(vcf_path))
-    except (OSError, ValueError) as err:
-        raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
-    n_records = 0
-    progress = Progress("VCF records read")
-    with vcf:
-        check_typed_fields(vcf_path, {name: info.type for name, info in vcf.header.info.items()})
-        try:
-            for i, rec in enumerate(vcf):
-                n_records += 1
-                progress.update()
-                if rec.pos < 1:
-                    line, _ = _data_line(vcf_path, i)
-                    raise InputError("POS must be 1 or more", vcf_path, line)
-                alts = rec.alts or (None,)
-                for j, alt in enumerate(alts):
-                    test = Test(i, j, rec.chrom, rec.pos, rec.id or ".", rec.ref, alt or ".")
-                    tests.append(test)
-                    reason = _unscorable_allele(rec.ref, alt, max_indel)
-                    if reason is None and rec.chrom not in sizes:
-                        reason = NOT_IN_GENOME
-                    if reason is None:
-                        reason = _set_windows(test, genome, sizes[rec.chrom], width, codes_of)
-                    if reason is not None:
-                        test.status = reason
-        except InputError:
-            raise
-        except (OSError, ValueError) as err:  # pysam failed on the record after the last read
-            line, text = _data_line(vcf_path, n_records)
-            raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
-    _check_some_match_the_genome(vcf_path, tests, sizes)
-    return tests, n_records
 
 
 def _check_not_plain_gzip(path) -> None:
@@ -136,44 +99,40 @@ def _check_not_plain_gzip(path) -> None:
         )
 
 
-def _check_some_match_the_genome(path, tests: list[Test], sizes: dict) -> None:
-    """Refuse a VCF none of whose alleles could be placed on the genome: another naming of
-    the chromosomes ('22' for 'chr22') or another build, rather than variants to skip."""
-    if not tests or any(t.ref_codes is not None for t in tests):
-        return
-    first = tests[0]
-    line, _ = _data_line(path, first.record)
-    if all(t.status == NOT_IN_GENOME for t in tests):
-        names = ", ".join(list(sizes)[:3])
-        raise InputError(
-            f"none of its chromosomes is in the genome (first: {first.chrom!r}; the genome "
-            f"has {names}...): a VCF of another naming or assembly",
-            path,
-            line,
-        )
-    if all(t.status == NOT_IN_GENOME or t.status.startswith(REF_MISMATCH) for t in tests):
-        raise InputError(
-            "no REF allele matches the genome (first: "
-            f"{first.chrom}:{first.pos} {first.ref}, {first.status}): a VCF of another assembly?",
-            path,
-            line,
-        )
+@dataclass
+class _TextFacts:
+    """What a pass over the VCF's text learns before pysam reads a record: the annotated
+    VCF's header must declare every chromosome used and, for a symbolic ALT, END."""
+
+    records: int = 0
+    chroms: set[str] = field(default_factory=set)
+    symbolic: bool = False
 
 
-def check_typed_fields(path, info_types: dict[str, str]) -> None:
-    """Refuse a QUAL, or a value of an Integer or Float INFO field, that is not a number.
+def check_text(path, info_types: dict[str, str]) -> _TextFacts:
+    """Refuse a QUAL, or a value of an Integer or Float INFO field, that is not a number,
+    and return the :class:`_TextFacts` of the file.
 
     htslib reads such values as 0 or missing without a word, and the annotated VCF would
     then carry the changed value."""
     from .formats import open_text
 
+    facts = _TextFacts()
     number = 0
     try:
         with open_text(path, errors="replace") as lines:
             for number, text in enumerate(lines, 1):
-                _check_typed_line(text, info_types, path, number)
+                if text.startswith("#"):
+                    continue
+                fields = text.rstrip("\r\n").split("\t")
+                facts.records += 1
+                facts.chroms.add(fields[0])
+                if len(fields) > 4 and "<" in fields[4]:
+                    facts.symbolic |= any(alt.startswith("<") for alt in fields[4].split(","))
+                _check_typed_fields(fields, info_types, path, number)
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(f"cannot be read ({err})", path, number + 1) from None
+    return facts
 
 
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -187,11 +146,8 @@ def _is_number(value: str, kind: str) -> bool:
     return _INTEGER.fullmatch(value) is not None and _INT32[0] <= int(value) <= _INT32[1]
 
 
-def _check_typed_line(text: str, info_types: dict[str, str], path, number: int) -> None:
-    """check_typed_fields for one line of the file (header lines pass)."""
-    if text.startswith("#"):
-        return
-    fields = text.rstrip("\r\n").split("\t")
+def _check_typed_fields(fields: list[str], info_types: dict[str, str], path, number: int) -> None:
+    """check_text's refusals for the fields of one record line."""
     if len(fields) < 8:
         return  # reported by the record reader, with the column count
     if fields[5] != "." and not _is_number(fields[5], "Float"):
@@ -240,169 +196,283 @@ def _why_not_vcf(text: str | None, err: Exception) -> str:
     return f"cannot be read as VCF ({err})"
 
 
-def _set_windows(test: Test, genome, chrom_size: int, width: int, codes_of) -> str | None:
-    p = test.pos - 1
-    r, a = len(test.ref), len(test.alt)
-    if p + r > chrom_size:
-        return "REF runs past the chromosome end"
-    chrom = genome.chromosome_codes(test.chrom)
-    genome_ref = chrom[p : p + r]
-    if not np.array_equal(genome_ref, codes_of(test.ref.upper())):
-        from .encoding import sequence_of
-
-        return f"{REF_MISMATCH} (genome has {sequence_of(genome_ref)})"
-    start = p - width // 2
-    end = start + width
-    if start < 0 or end > chrom_size:  # keep the variant where it would be, cut the window
-        start, end = max(start, 0), min(end, chrom_size)
-        test.status = "clipped"
-    test.start, test.end = start, end
-    test.ref_codes = chrom[start:end].copy()
-    # alt: the allele in place, the right end extended or cut to the same length
-    tail_end = end + r - a
-    if tail_end > chrom_size:  # a deletion near the end: no bases left to fill the window
-        tail_end = chrom_size
-        test.status = "clipped"
-    test.alt_codes = np.concatenate(
-        [chrom[start:p], codes_of(test.alt.upper()), chrom[p + r : max(tail_end, p + r)]]
-    )[: end - start]
-    return None
+TABLE, SKIPPED, ANNOTATED = "variants.tsv", "variants_not_scored.tsv", "variants.vcf"
+TABLE_HEADER = (
+    "chrom\tpos\tid\tref\talt\twindow_start\twindow_end"
+    "\tref_prob\talt_prob\tdelta_prob\tdelta_logit\tstatus\n"
+)
+TESTS_PER_CHUNK = 8192
 
 
-def write_variant_tables(
-    tests: list[Test], ref_logit: dict, alt_logit: dict, table_path, skipped_path
-) -> None:
-    with atomic_open(table_path) as out:
-        out.write(
-            "chrom\tpos\tid\tref\talt\twindow_start\twindow_end\tref_prob\talt_prob\tdelta_prob\tdelta_logit\tstatus\n"
-        )
-        for k, t in enumerate(tests):
-            if t.ref_codes is None:
-                continue
-            rp, ap = _sigmoid(ref_logit[k]), _sigmoid(alt_logit[k])
-            out.write(
-                f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.start}\t{t.end}\t{rp:.6f}\t{ap:.6f}\t{ap - rp:.6f}\t{alt_logit[k] - ref_logit[k]:.6f}\t{t.status}\n"
-            )
-    reasons: Counter = Counter()
-    with atomic_open(skipped_path) as out:
-        out.write("chrom\tpos\tid\tref\talt\treason\n")
-        for t in tests:
-            if t.ref_codes is None:
-                out.write(f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.status}\n")
-                reasons[t.status.split(" (")[0]] += 1
-    if reasons:
-        log.warning(
-            "%d of %d ALT alleles not scored (%s): listed with their reasons in %s",
-            reasons.total(),
-            len(tests),
-            "; ".join(f"{reason}: {count}" for reason, count in reasons.most_common()),
-            skipped_path,
-        )
-
-
-def _sigmoid(x: float) -> float:
-    return float(sigmoid(x))
-
-
-def write_annotated_vcf(
-    vcf_path, out_path, tests: list[Test], ref_logit: dict, alt_logit: dict
-) -> None:
-    """The input VCF with DC_* INFO fields added to every record (missing where not scored)."""
-    import pysam
-
-    by_record: dict[int, list[tuple[int, Test]]] = {}
-    for k, t in enumerate(tests):
-        by_record.setdefault(t.record, []).append((k, t))
-    chroms, symbolic = set(), False
-    with pysam.VariantFile(str(vcf_path)) as vcf:
-        for rec in vcf:
-            chroms.add(rec.chrom)
-            symbolic = symbolic or any(alt.startswith("<") for alt in rec.alts or ())
-    with pysam.VariantFile(str(vcf_path)) as vcf:
-        # declared before any record is read, so that records and writer share one header
-        header = vcf.header
-        for chrom in sorted(chroms - set(header.contigs)):  # a VCF may leave contigs undeclared
-            header.contigs.add(chrom)
-        if symbolic and "END" not in header.info:  # htslib writes END for <DEL>...
-            header.info.add("END", 1, "Integer", "End position of the variant")
-        for name, number, kind, description in INFO_FIELDS:
-            if name not in header.info:  # an earlier DeepCons output keeps its definitions
-                header.info.add(name, number, kind, description)
-        with (
-            atomic_path(out_path, suffix=".vcf") as tmp,
-            pysam.VariantFile(str(tmp), "w", header=header) as out,
-        ):
-            for i, rec in enumerate(vcf):
-                for name, *_ in INFO_FIELDS:  # values of an earlier scoring are stale
-                    if name in rec.info:
-                        del rec.info[name]
-                entries = by_record.get(i, [])
-                scored_entries = [k for k, _ in entries if k in alt_logit]
-                if scored_entries:
-                    rec.info["DC_REF"] = round(_sigmoid(ref_logit[scored_entries[0]]), 6)
-                if rec.alts:
-                    if scored_entries:
-                        rec.info["DC_ALT"] = tuple(
-                            _rounded(_sigmoid(alt_logit[k])) if k in alt_logit else None
-                            for k, _ in entries
-                        )
-                        rec.info["DC_DELTA"] = tuple(
-                            _rounded(_sigmoid(alt_logit[k]) - _sigmoid(ref_logit[k]))
-                            if k in alt_logit
-                            else None
-                            for k, _ in entries
-                        )
-                        rec.info["DC_DLOGIT"] = tuple(
-                            _rounded(alt_logit[k] - ref_logit[k]) if k in alt_logit else None
-                            for k, _ in entries
-                        )
-                    rec.info["DC_STATUS"] = tuple(
-                        t.status.replace(" ", "_").replace(";", ",").replace("=", ":")
-                        for _, t in entries
-                    )
-                out.write(rec)
-
-
-def _rounded(x: float) -> float:
-    return round(float(x), 6)
-
-
-def score_variants(
+def score_vcf(
     model,
     vcf_path,
     genome_path,
     layout,
     width: int,
+    outdir,
     batch_size: int = 256,
     device="cpu",
     max_indel: int = MAX_INDEL,
-):
-    """Tests and their ref/alt logits (dicts keyed by test index) for every ALT of a VCF."""
+    tests_per_chunk: int = TESTS_PER_CHUNK,
+) -> None:
+    """Score every ALT of a VCF and write ``outdir``/variants.tsv, variants_not_scored.tsv and
+    variants.vcf (the input with DC_* INFO fields), all or none of them.
+
+    The records stream through in chunks of about ``tests_per_chunk`` alleles, so a
+    genome-wide VCF needs no more memory than a small one, in any order of chromosomes."""
+    import pysam
+
     from .genome import Genome
-    from .scoring import score_sequences
 
     if width > layout.pad_length:
         raise InputError(
             f"variant window {width} bp is wider than the model's input ({layout.pad_length} bp)",
             "config interpret.variant_window",
         )
-    with Genome(genome_path) as genome:
-        tests, n_records = variant_tests(vcf_path, genome, width, max_indel)
-    todo = [k for k, t in enumerate(tests) if t.ref_codes is not None]
-    progress = Progress("variant windows scored (ref and alt)", 2 * len(todo))
-    ref_codes, alt_codes = [tests[k].ref_codes for k in todo], [tests[k].alt_codes for k in todo]
-    ref = score_sequences(model, ref_codes, layout, batch_size, device, progress)
-    alt = score_sequences(model, alt_codes, layout, batch_size, device, progress)
+    _check_not_plain_gzip(vcf_path)
+    try:
+        vcf = pysam.VariantFile(str(vcf_path))
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
+    summary = _Summary()
+    with vcf:
+        facts = check_text(vcf_path, {name: info.type for name, info in vcf.header.info.items()})
+        _declare_annotations(vcf.header, facts)
+        progress = Progress("VCF records scored", facts.records)
+        with (
+            Genome(genome_path) as genome,
+            atomic_path(Path(outdir) / ANNOTATED, suffix=".vcf") as annotated_tmp,
+            pysam.VariantFile(str(annotated_tmp), "w", header=vcf.header) as annotated,
+            atomic_open(Path(outdir) / TABLE) as table,
+            atomic_open(Path(outdir) / SKIPPED) as skipped,
+        ):
+            table.write(TABLE_HEADER)
+            skipped.write("chrom\tpos\tid\tref\talt\treason\n")
+
+            records = _records_with_tests(vcf, vcf_path, genome, width, max_indel)
+            for chunk in _chunks(records, tests_per_chunk):
+                _score_chunk(model, chunk, layout, batch_size, device)
+                for record, tests in chunk:
+                    summary.add(tests)
+                    _write_rows(tests, table, skipped)
+                    _annotate(record, tests)
+                    annotated.write(record)
+                progress.update(len(chunk))
+            _refuse_if_nothing_placed(vcf_path, summary, genome.sizes)
     progress.finish()
-    log.info(
-        "%d VCF records, %d ALT alleles: %d scored, %d not",
-        n_records,
-        len(tests),
-        len(todo),
-        len(tests) - len(todo),
+    summary.log(Path(outdir) / SKIPPED)
+
+
+def _declare_annotations(header, facts: _TextFacts) -> None:
+    """Add what the annotated records need to the reader's header, before any record is
+    read, so that the records and the writer share one header."""
+    for chrom in sorted(facts.chroms - set(header.contigs)):  # a VCF may leave them undeclared
+        header.contigs.add(chrom)
+    if facts.symbolic and "END" not in header.info:  # htslib writes END for <DEL>...
+        header.info.add("END", 1, "Integer", "End position of the variant")
+    for name, number, kind, description in INFO_FIELDS:
+        if name not in header.info:  # an earlier DeepCons output keeps its definitions
+            header.info.add(name, number, kind, description)
+
+
+def _records_with_tests(vcf, vcf_path, genome, width: int, max_indel: int):
+    """Each record of ``vcf`` with one :class:`Test` per ALT allele: its windows, or why it
+    cannot be scored."""
+    sizes = genome.sizes
+    index = -1
+    try:
+        for index, record in enumerate(vcf):
+            if record.pos < 1:
+                line, _ = _data_line(vcf_path, index)
+                raise InputError("POS must be 1 or more", vcf_path, line)
+            tests = []
+            for allele, alt in enumerate(record.alts or (None,)):
+                test = Test(
+                    index,
+                    allele,
+                    record.chrom,
+                    record.pos,
+                    record.id or ".",
+                    record.ref,
+                    alt or ".",
+                )
+                reason = _unscorable_allele(record.ref, alt, max_indel)
+                if reason is None and record.chrom not in sizes:
+                    reason = NOT_IN_GENOME
+                if reason is None:
+                    reason = _set_windows(test, genome, sizes[record.chrom], width)
+                if reason is not None:
+                    test.status = reason
+                tests.append(test)
+            yield record, tests
+    except InputError:
+        raise
+    except (OSError, ValueError) as err:  # pysam failed on the record after the last one read
+        line, text = _data_line(vcf_path, index + 1)
+        raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
+
+
+def _chunks(records_with_tests, tests_per_chunk: int):
+    """Lists of (record, tests) with about ``tests_per_chunk`` tests each (and a last one,
+    maybe empty)."""
+    chunk, size = [], 0
+    for record, tests in records_with_tests:
+        chunk.append((record, tests))
+        size += len(tests)
+        if size >= tests_per_chunk:
+            yield chunk
+            chunk, size = [], 0
+    yield chunk
+
+
+def _set_windows(test: Test, genome, chrom_size: int, width: int) -> str | None:
+    """Give ``test`` its ref and alt windows, or return why it cannot have them."""
+    p = test.pos - 1
+    r, a = len(test.ref), len(test.alt)
+    if p + r > chrom_size:
+        return "REF runs past the chromosome end"
+    start = p - width // 2
+    end = start + width
+    clipped = start < 0 or end > chrom_size  # keep the variant where it would be, cut the window
+    start, end = max(start, 0), min(end, chrom_size)
+    # alt: the allele in place, the right end extended or cut to the same length
+    tail_end = end + r - a
+    if tail_end > chrom_size:  # a deletion near the end: no bases left to fill the window
+        tail_end, clipped = chrom_size, True
+    tail_end = max(tail_end, p + r)
+    bases = genome.region_codes(test.chrom, start, max(end, tail_end))
+    genome_ref = bases[p - start : p + r - start]
+    if not np.array_equal(genome_ref, codes_of(test.ref.upper())):
+        return f"{REF_MISMATCH} (genome has {sequence_of(genome_ref)})"
+    test.start, test.end = start, end
+    test.status = "clipped" if clipped else "scored"
+    test.ref_codes = bases[: end - start]
+    test.alt_codes = np.concatenate(
+        [bases[: p - start], codes_of(test.alt.upper()), bases[p + r - start : tail_end - start]]
+    )[: end - start]
+    return None
+
+
+def _score_chunk(model, chunk, layout, batch_size: int, device) -> None:
+    """Logits of the ref and alt windows of a chunk's placed tests; the windows are let go."""
+    from .scoring import score_sequences
+
+    placed = [t for _, tests in chunk for t in tests if t.placed]
+    ref = score_sequences(model, [t.ref_codes for t in placed], layout, batch_size, device)
+    alt = score_sequences(model, [t.alt_codes for t in placed], layout, batch_size, device)
+    for test, ref_logit, alt_logit in zip(placed, ref.tolist(), alt.tolist(), strict=True):
+        test.ref_logit, test.alt_logit = ref_logit, alt_logit
+        test.ref_codes = test.alt_codes = None
+
+
+def _write_rows(tests: list[Test], table, skipped) -> None:
+    for t in tests:
+        if t.ref_logit is None:
+            skipped.write(f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.status}\n")
+            continue
+        rp, ap = _sigmoid(t.ref_logit), _sigmoid(t.alt_logit)
+        table.write(
+            f"{t.chrom}\t{t.pos}\t{t.id}\t{t.ref}\t{t.alt}\t{t.start}\t{t.end}\t{rp:.6f}\t{ap:.6f}"
+            f"\t{ap - rp:.6f}\t{t.alt_logit - t.ref_logit:.6f}\t{t.status}\n"
+        )
+
+
+def _annotate(record, tests: list[Test]) -> None:
+    """Set the record's DC_* INFO fields from its tests (missing where not scored)."""
+    for name, *_ in INFO_FIELDS:  # values of an earlier scoring are stale
+        if name in record.info:
+            del record.info[name]
+    scored = [t for t in tests if t.ref_logit is not None]
+    if scored:
+        record.info["DC_REF"] = round(_sigmoid(scored[0].ref_logit), 6)
+    if not record.alts:
+        return
+    if scored:
+
+        def per_allele(value):
+            return tuple(None if t.ref_logit is None else _rounded(value(t)) for t in tests)
+
+        record.info["DC_ALT"] = per_allele(lambda t: _sigmoid(t.alt_logit))
+        record.info["DC_DELTA"] = per_allele(
+            lambda t: _sigmoid(t.alt_logit) - _sigmoid(t.ref_logit)
+        )
+        record.info["DC_DLOGIT"] = per_allele(lambda t: t.alt_logit - t.ref_logit)
+    record.info["DC_STATUS"] = tuple(
+        t.status.replace(" ", "_").replace(";", ",").replace("=", ":") for t in tests
     )
-    return (
-        tests,
-        dict(zip(todo, ref.tolist(), strict=True)),
-        dict(zip(todo, alt.tolist(), strict=True)),
-    )
+
+
+def _sigmoid(x: float) -> float:
+    return float(sigmoid(x))
+
+
+def _rounded(x: float) -> float:
+    return round(float(x), 6)
+
+
+@dataclass
+class _Summary:
+    """Counts over the whole VCF, for the log and for refusing a VCF placed nowhere."""
+
+    records: int = 0
+    scored: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    first: Test | None = None
+    placed: bool = False
+    only_missing: bool = True  # every allele on a chromosome the genome lacks
+    only_unplaced: bool = True  # ... or with a REF that differs from the genome
+
+    def add(self, tests: list[Test]) -> None:
+        self.records += 1
+        for t in tests:
+            self.first = self.first or t
+            if t.ref_logit is not None:
+                self.scored += 1
+            else:
+                self.reasons[t.status.split(" (")[0]] += 1
+            self.placed |= t.placed
+            self.only_missing &= t.status == NOT_IN_GENOME
+            self.only_unplaced &= t.status == NOT_IN_GENOME or t.status.startswith(REF_MISMATCH)
+
+    def log(self, skipped_path) -> None:
+        total = self.scored + self.reasons.total()
+        if self.reasons:
+            log.warning(
+                "%d of %d ALT alleles not scored (%s): listed with their reasons in %s",
+                self.reasons.total(),
+                total,
+                "; ".join(f"{reason}: {count}" for reason, count in self.reasons.most_common()),
+                skipped_path,
+            )
+        log.info(
+            "%d VCF records, %d ALT alleles: %d scored, %d not",
+            self.records,
+            total,
+            self.scored,
+            self.reasons.total(),
+        )
+
+
+def _refuse_if_nothing_placed(path, summary: _Summary, sizes: dict) -> None:
+    """Refuse a VCF none of whose alleles could be placed on the genome: another naming of
+    the chromosomes ('22' for 'chr22') or another build, rather than variants to skip."""
+    first = summary.first
+    if first is None or summary.placed:
+        return
+    line, _ = _data_line(path, first.record)
+    if summary.only_missing:
+        names = ", ".join(list(sizes)[:3])
+        raise InputError(
+            f"none of its chromosomes is in the genome (first: {first.chrom!r}; the genome "
+            f"has {names}...): a VCF of another naming or assembly",
+            path,
+            line,
+        )
+    if summary.only_unplaced:
+        raise InputError(
+            "no REF allele matches the genome (first: "
+            f"{first.chrom}:{first.pos} {first.ref}, {first.status}): a VCF of another assembly?",
+            path,
+            line,
+        )
