@@ -1,6 +1,5 @@
 """Rule extract_windows: windows centred on TSSs, TESs or miRNA hairpins, as FASTA."""
 
-import pybedtools
 
 from deepcons.atomic import atomic_open
 from deepcons.errors import InputError
@@ -30,4 +29,4 @@ def main(smk):
         out.write(f"{anchor}\t" + "\t".join(str(v) for v in counts.values()) + "\n")
 
 
-run_rule(main, snakemake, cleanup=pybedtools.cleanup)  # bedtools' temporary files
+run_rule(main, snakemake)

@@ -1,6 +1,5 @@
 """Rule merge_conserved: the paper's conserved set (flank, merge, drop repeats/coding, size)."""
 
-import pybedtools
 
 from deepcons.atomic import atomic_write_text
 from deepcons.dataset import drop_n_rich_step, write_bed
@@ -31,4 +30,4 @@ def main(smk):
     atomic_write_text(smk.output.steps, steps.to_tsv())
 
 
-run_rule(main, snakemake, cleanup=pybedtools.cleanup)  # bedtools' temporary files
+run_rule(main, snakemake)

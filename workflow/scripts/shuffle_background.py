@@ -38,4 +38,4 @@ def main(smk):
     atomic_write_text(smk.output.steps, steps.to_tsv())
 
 
-run_rule(main, snakemake, cleanup=pybedtools.cleanup)  # bedtools' temporary files
+run_rule(main, snakemake)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from .errors import InputError
 
@@ -25,13 +30,13 @@ def setup_logging(log_path: str | os.PathLike | None = None, level: int = loggin
     logging.captureWarnings(True)
 
 
-def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None:
+def run_rule(main: Callable, snakemake) -> None:
     """Run a rule script's ``main(snakemake)`` with logging to the rule's log file.
 
     Bad input ends the job with one line naming the file and line, not a traceback; any other
     error's traceback goes to the log file too (where ``--show-failed-logs`` and a cluster's
-    job log look), not only to standard error. ``cleanup`` (e.g. ``pybedtools.cleanup``) runs
-    afterwards, also after a failure.
+    job log look), not only to standard error. Temporary files (tempfile's, bedtools') go to
+    a folder of the job, removed afterwards, also after a failure.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_path)
@@ -40,7 +45,8 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
     log.info("rule %s started", snakemake.rule)
     _remove_stale_temporaries(snakemake.output)
     try:
-        main(snakemake)
+        with job_scratch(snakemake):
+            main(snakemake)
     except InputError as err:
         log.error("%s", err)
         sys.exit(1)
@@ -49,9 +55,29 @@ def run_rule(main: Callable, snakemake, cleanup: Callable | None = None) -> None
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
-        if cleanup is not None:
-            cleanup()
     log.info("rule %s done in %.1f s", snakemake.rule, time.monotonic() - start)
+
+
+@contextlib.contextmanager
+def job_scratch(snakemake) -> Iterator[Path]:
+    """Make a folder in $TMPDIR the job's temporary directory (tempfile's, so bedtools' too).
+
+    Its name comes from the rule and the job's files, so the same job run again first
+    removes what a run killed outright (SIGKILL, a lost node) left there."""
+    paths = sorted(os.path.abspath(p) for p in [*snakemake.output, *snakemake.log])
+    key = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
+    scratch = Path(tempfile.gettempdir()) / f"deepcons.{snakemake.rule}.{key}"
+    if scratch.exists():
+        log.info("removed the temporary folder of a killed run: %s", scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(scratch)
+    try:
+        yield scratch
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _remove_stale_temporaries(outputs) -> None:
