@@ -31,4 +31,3 @@ def no_handlers_on_closed_streams():
         if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
             root.removeHandler(handler)
     yield
-

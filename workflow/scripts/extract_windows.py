@@ -1,6 +1,5 @@
 """Rule extract_windows: windows centred on TSSs, TESs or miRNA hairpins, as FASTA."""
 
-
 from deepcons.atomic import atomic_open
 from deepcons.errors import InputError
 from deepcons.genome import Genome, read_sizes

@@ -1,6 +1,5 @@
 """Rule merge_conserved: the paper's conserved set (flank, merge, drop repeats/coding, size)."""
 
-
 from deepcons.atomic import atomic_write_text
 from deepcons.dataset import drop_n_rich_step, write_bed
 from deepcons.errors import InputError
