@@ -613,16 +613,18 @@ def table_ids(path):
     return [row.split("\t")[2] for row in path.read_text().splitlines()[1:]]
 
 
-def test_bed_intervals_are_read_on_their_strand(scoring_setup):
+def test_bed_intervals_are_read_on_their_strand_in_any_order(scoring_setup):
     from deepcons.encoding import sequence_of
     from deepcons.scoring import read_bed_sequences
 
     tmp_path, chrom = scoring_setup
-    (tmp_path / "s.bed").write_text("chr1\t10\t20\tplus\t0\t+\nchr1\t10\t20\tminus\t0\t-\n")
+    (tmp_path / "s.bed").write_text(
+        "chr1\t10\t20\tplus\t0\t+\nchr2\t3\t9\nchr1\t10\t20\tminus\t0\t-\n"
+    )
     names, seqs = read_bed_sequences(tmp_path / "s.bed", tmp_path / "genome.fa", 40)
     reverse_complement = chrom[10:20][::-1].translate(str.maketrans("ACGT", "TGCA"))
-    assert names == ["plus", "minus"]
-    assert [sequence_of(s) for s in seqs] == [chrom[10:20], reverse_complement]
+    assert names == ["plus", "chr2:3-9", "minus"]
+    assert [sequence_of(s) for s in seqs] == [chrom[10:20], "TACGTA", reverse_complement]
 
 
 def test_a_bed_interval_off_the_genome_is_an_error_without_the_inputs_hint(scoring_setup):

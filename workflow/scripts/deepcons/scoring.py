@@ -93,7 +93,7 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
         names, seqs = [], []
         for r in bed_intervals(bed, max_length, genome.sizes):
             name = r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}"
-            codes = genome.chromosome_codes(r.chrom)[r.start : r.end].copy()
+            codes = genome.region_codes(r.chrom, r.start, r.end)  # a BED in any order
             if r.strand == "-":  # read 5' to 3' on its own strand, as a BED6 user means it
                 codes = COMPLEMENT_CODE[codes[::-1]]
                 if r.name in ("", "."):
