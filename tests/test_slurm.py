@@ -69,6 +69,20 @@ def rule_mem_mb(rule: str) -> int:
     raise KeyError(rule)
 
 
+def test_the_workstation_profile_runs_every_rule_with_its_memory():
+    """profiles/default's mem_mb total holds the largest job; a bigger one would run capped."""
+    settings = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
+    total = dict(r.split("=") for r in settings["resources"])
+    declared = [
+        int(mem)
+        for path in (REPO / "rules").glob("*.smk")
+        for mem in re.findall(r"^ +mem_mb=(\d+),", path.read_text(), re.M)
+    ]
+    assert len(declared) >= 10 and rule_mem_mb("train_cnn") in declared
+    assert int(total["gpu"]) == 1
+    assert max(declared) <= int(total["mem_mb"]) < 2 * max(declared)
+
+
 def test_profile_plans_the_workflow(tmp_path):
     """`--profile profiles/slurm -n` needs no SLURM; the placeholders reach every job."""
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo_config(train=TINY_TRAIN)))
