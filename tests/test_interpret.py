@@ -550,6 +550,40 @@ def test_a_vcf_that_matches_nothing_in_the_genome_is_one_error(
     assert skipped.splitlines()[1:] == ["chr1\t100\ts\tA\t<DEL>\tsymbolic or missing ALT allele"]
 
 
+def test_undeclared_info_filter_and_format_keys_are_kept(scoring_setup, tiny):
+    # htslib reads records whose keys the header lacks, but writes none of them
+    tmp_path, chrom = scoring_setup
+    path = tmp_path / "undeclared.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        f"chr1\t100\ta\t{chrom[99]}\tN\t.\tLowQ\tX=1,2;FL\tGT:ZZ\t0/1:3\n"
+        f"chr1\t101\tb\t{chrom[100]}\tN\t.\tPASS\t.\tGT\t1|1\n"
+    )
+    out = score_into(tmp_path, path, tiny)
+    with pysam.VariantFile(str(out / "variants.vcf")) as annotated:
+        a, b = list(annotated)
+        assert annotated.header.info["FL"].type == "Flag"
+    assert a.filter.keys() == ["LowQ"] and a.info["X"] == ("1", "2") and a.info["FL"] is True
+    assert a.samples["S1"]["GT"] == (0, 1) and a.samples["S1"]["ZZ"] == ("3",)
+    assert b.samples["S1"]["GT"] == (1, 1) and b.samples["S1"].phased
+    assert "DC_DELTA" in a.info and "DC_DELTA" in b.info
+
+
+def test_a_bcf_is_one_error(scoring_setup, tiny):
+    tmp_path, chrom = scoring_setup
+    vcf = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
+    bcf = tmp_path / "v.bcf"
+    with pysam.VariantFile(str(vcf)) as records:
+        with pysam.VariantFile(str(bcf), "wb", header=records.header) as out:
+            for record in records:
+                out.write(record)
+    err = refused(tmp_path, bcf, tiny)
+    assert (
+        str(err.value)
+        == f"{bcf}: a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)"
+    )
+
+
 def test_variants_stream_in_chunks_in_any_chromosome_order(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     chr2 = "ACGT" * 10

@@ -124,3 +124,22 @@ def test_a_job_removes_what_a_sigkilled_run_left(tmp_path, monkeypatch):
     text = (tmp_path / "demo.log").read_text()
     assert "removed 1 temporary files of a killed run" in text
     assert f"removed the temporary folder of a killed run: {scratch}" in text
+
+
+def test_a_temporary_folder_it_cannot_remove_does_not_stop_the_job(tmp_path, monkeypatch):
+    # another user's folder of the same job, or a link planted at its name: left as it is
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep").write_text("not the job's")
+    smk = SimpleNamespace(rule="demo_rule", log=[str(tmp_path / "demo.log")], output=[])
+    seen = []
+    run_rule(lambda _: seen.append(tempfile.gettempdir()), smk)
+    (made,) = seen
+    link = tmp_path / "tmp" / (os.path.basename(made)[:-8] + "previous")
+    link.symlink_to(tmp_path / "elsewhere")
+    run_rule(lambda _: seen.append(tempfile.gettempdir()), smk)
+    assert len(seen) == 2 and seen[1] != made
+    assert list((tmp_path / "tmp").iterdir()) == [link]
+    assert (tmp_path / "elsewhere" / "keep").read_text() == "not the job's"
+    assert "removed the temporary folder" not in (tmp_path / "demo.log").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import logging
 import os
@@ -60,17 +61,20 @@ def run_rule(main: Callable, snakemake) -> None:
 
 @contextlib.contextmanager
 def job_scratch(snakemake) -> Iterator[Path]:
-    """Make a folder in $TMPDIR the job's temporary directory (tempfile's, so bedtools' too).
+    """Make a new folder in $TMPDIR the job's temporary directory (tempfile's, so bedtools'
+    too), removed afterwards.
 
-    Its name comes from the rule and the job's files, so the same job run again first
-    removes what a run killed outright (SIGKILL, a lost node) left there."""
+    Its name starts with the rule and a hash of the job's files, so the same job run again
+    first removes what a run killed outright (SIGKILL, a lost node) left there; a folder it
+    cannot remove (another user's) is left and does not stop the job."""
     paths = sorted(os.path.abspath(p) for p in [*snakemake.output, *snakemake.log])
     key = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
-    scratch = Path(tempfile.gettempdir()) / f"deepcons.{snakemake.rule}.{key}"
-    if scratch.exists():
-        log.info("removed the temporary folder of a killed run: %s", scratch)
-        shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+    prefix = f"deepcons.{snakemake.rule}.{key}."
+    for stale in Path(tempfile.gettempdir()).glob(glob.escape(prefix) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)  # a link is not followed: rmtree refuses it
+        if not os.path.lexists(stale):
+            log.info("removed the temporary folder of a killed run: %s", stale)
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
     previous = tempfile.tempdir
     tempfile.tempdir = str(scratch)
     try:

@@ -102,14 +102,32 @@ def _check_not_plain_gzip(path) -> None:
 @dataclass
 class _TextFacts:
     """What a pass over the VCF's text learns before pysam reads a record: the annotated
-    VCF's header must declare every chromosome used and, for a symbolic ALT, END."""
+    VCF's header must declare every chromosome, INFO key, FILTER and FORMAT key the records
+    use (htslib writes no record with an undeclared one) and, for a symbolic ALT, END."""
 
     records: int = 0
     chroms: set[str] = field(default_factory=set)
+    info_keys: dict[str, bool] = field(default_factory=dict)  # key: whether it has a value
+    filters: set[str] = field(default_factory=set)
+    format_keys: set[str] = field(default_factory=set)
     symbolic: bool = False
 
+    def add(self, fields: list[str]) -> None:
+        self.records += 1
+        self.chroms.add(fields[0])
+        if len(fields) > 4 and "<" in fields[4]:
+            self.symbolic |= any(alt.startswith("<") for alt in fields[4].split(","))
+        if len(fields) > 6:
+            self.filters.update(fields[6].split(";"))
+        if len(fields) > 7 and fields[7] != ".":
+            for entry in fields[7].split(";"):
+                key, equals, _ = entry.partition("=")
+                self.info_keys[key] = self.info_keys.get(key, False) or bool(equals)
+        if len(fields) > 8:
+            self.format_keys.update(fields[8].split(":"))
 
-def check_text(path, info_types: dict[str, str]) -> _TextFacts:
+
+def check_text(path, header) -> _TextFacts:
     """Refuse a QUAL, or a value of an Integer or Float INFO field, that is not a number,
     and return the :class:`_TextFacts` of the file.
 
@@ -117,6 +135,7 @@ def check_text(path, info_types: dict[str, str]) -> _TextFacts:
     then carry the changed value."""
     from .formats import open_text
 
+    info_types = {name: info.type for name, info in header.info.items()}
     facts = _TextFacts()
     number = 0
     try:
@@ -125,10 +144,7 @@ def check_text(path, info_types: dict[str, str]) -> _TextFacts:
                 if text.startswith("#"):
                     continue
                 fields = text.rstrip("\r\n").split("\t")
-                facts.records += 1
-                facts.chroms.add(fields[0])
-                if len(fields) > 4 and "<" in fields[4]:
-                    facts.symbolic |= any(alt.startswith("<") for alt in fields[4].split(","))
+                facts.add(fields)
                 _check_typed_fields(fields, info_types, path, number)
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(f"cannot be read ({err})", path, number + 1) from None
@@ -217,7 +233,8 @@ def score_vcf(
     tests_per_chunk: int = TESTS_PER_CHUNK,
 ) -> None:
     """Score every ALT of a VCF and write ``outdir``/variants.tsv, variants_not_scored.tsv and
-    variants.vcf (the input with DC_* INFO fields), all or none of them.
+    variants.vcf (the input with DC_* INFO fields), under temporary names until the last
+    record is written: bad input leaves none of them.
 
     The records stream through in chunks of about ``tests_per_chunk`` alleles, so a
     genome-wide VCF needs no more memory than a small one, in any order of chromosomes."""
@@ -237,7 +254,11 @@ def score_vcf(
         raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
     summary = _Summary()
     with vcf:
-        facts = check_text(vcf_path, {name: info.type for name, info in vcf.header.info.items()})
+        if vcf.is_bcf:
+            raise InputError(
+                "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
+            )
+        facts = check_text(vcf_path, vcf.header)
         _declare_annotations(vcf.header, facts)
         progress = Progress("VCF records scored", facts.records)
         with (
@@ -269,6 +290,16 @@ def _declare_annotations(header, facts: _TextFacts) -> None:
     read, so that the records and the writer share one header."""
     for chrom in sorted(facts.chroms - set(header.contigs)):  # a VCF may leave them undeclared
         header.contigs.add(chrom)
+    undeclared = "Used in the input VCF without a header line"
+    for key, has_value in sorted(facts.info_keys.items()):
+        if key and key not in header.info:
+            header.info.add(
+                key, "." if has_value else 0, "String" if has_value else "Flag", undeclared
+            )
+    for name in sorted(facts.filters - {"PASS", "."} - set(header.filters)):
+        header.filters.add(name, None, None, undeclared)
+    for key in sorted(facts.format_keys - {"."} - set(header.formats)):
+        header.formats.add(key, 1 if key == "GT" else ".", "String", undeclared)
     if facts.symbolic and "END" not in header.info:  # htslib writes END for <DEL>...
         header.info.add("END", 1, "Integer", "End position of the variant")
     for name, number, kind, description in INFO_FIELDS:
