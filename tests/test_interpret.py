@@ -609,11 +609,20 @@ def test_variants_stream_in_chunks_in_any_chromosome_order(scoring_setup, tiny):
         "v2",
         "v2",
     ]
-    # each window is the genome's own bases, whatever chromosome came before it
+    # each window is the genome's own bases, whatever chromosome came before it: the model
+    # on them gives the table's probabilities
+    windows, alt_windows, probabilities = [], [], []
     for row in scored:
-        name, pos, _, ref, _, start, end = row.split("\t")[:7]
-        seq = chrom if name == "chr1" else chr2
-        assert int(start) < int(pos) <= int(end) and seq[int(pos) - 1] == ref
+        name, pos, _, ref, alt, start, end = row.split("\t")[:7]
+        seq, p, start, end = chrom if name == "chr1" else chr2, int(pos) - 1, int(start), int(end)
+        assert (start, end) == (max(p - 20, 0), min(p + 20, len(seq)))  # cut, not moved
+        windows.append(codes_of(seq[start:end]))
+        alt_windows.append(codes_of(seq[start:p] + alt + seq[p + 1 : end]))
+        probabilities.append([float(x) for x in row.split("\t")[7:9]])
+    ref_logits = logits_of_rows(tiny, encode_rows(windows, LAYOUT))
+    alt_logits = logits_of_rows(tiny, encode_rows(alt_windows, LAYOUT))
+    direct = 1 / (1 + np.exp(-np.stack([ref_logits, alt_logits], 1)))
+    assert np.allclose(direct, probabilities, atol=1e-6)
 
 
 def score_into(tmp_path, vcf, model, name="scored", tests_per_chunk=None):
