@@ -329,6 +329,28 @@ def test_indel_windows_are_spliced_and_keep_their_width(scoring_setup):
     assert sequence_of(near_end.alt_codes) == chrom[269:290] + chrom[293:300]
 
 
+def test_score_streams_sequences_in_chunks(scoring_setup, tiny, monkeypatch):
+    import deepcons.score_cli
+
+    tmp_path, chrom = scoring_setup
+    records = [f">s{i}\n{chrom[7 * i : 7 * i + 20 + i]}\n" for i in range(5)]
+    (tmp_path / "s.fa").write_text("".join(records))
+    argv = ["--model", str(tmp_path / "model"), "--fasta", str(tmp_path / "s.fa"), "-o"]
+    assert main_score([*argv, str(tmp_path / "whole.tsv")]) == 0
+    monkeypatch.setattr(deepcons.score_cli, "SEQUENCES_PER_CHUNK", 2)
+    assert main_score([*argv, str(tmp_path / "chunked.tsv")]) == 0
+    whole = (tmp_path / "whole.tsv").read_text()
+    assert (tmp_path / "chunked.tsv").read_text() == whole
+    assert [r.split("\t")[:2] for r in whole.splitlines()[1:]] == [
+        [f"s{i}", str(20 + i)] for i in range(5)
+    ]
+    # a bad last record, found after two chunks were scored: one error, no table
+    (tmp_path / "s.fa").write_text("".join(records) + ">long\n" + "A" * 41 + "\n")
+    assert main_score([*argv, str(tmp_path / "bad.tsv")]) == 1
+    assert sorted(p.name for p in tmp_path.glob("*.tsv")) == ["chunked.tsv", "whole.tsv"]
+    assert not list(tmp_path.glob(".bad.tsv*"))
+
+
 def test_score_fasta_and_bed_and_saliency(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     (tmp_path / "s.fa").write_text(f">first\n{chrom[:30]}\n>second\n{chrom[30:65]}\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import logging
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from pathlib import Path
 from .errors import InputError
 
 log = logging.getLogger("deepcons")
+
+SEQUENCES_PER_CHUNK = 8192
 
 
 def _int_at_least(smallest: int):
@@ -98,14 +101,21 @@ def _load(args):
     return model, model_layout(info), device
 
 
-def _sequences(args, layout):
-    from .scoring import read_bed_sequences, read_fasta_sequences
+def _sequence_stream(args, layout):
+    """(name, codes) of each sequence of --fasta, or of --bed on --genome."""
+    from .scoring import bed_sequences, fasta_sequences
 
     if args.fasta:
-        return read_fasta_sequences(args.fasta, layout.pad_length)
+        return fasta_sequences(args.fasta, layout.pad_length)
     if not args.genome:
         raise InputError("--bed needs --genome", "command line")
-    return read_bed_sequences(args.bed, args.genome, layout.pad_length)
+    return bed_sequences(args.bed, args.genome, layout.pad_length)
+
+
+def _sequences(args, layout):
+    from .scoring import names_and_codes
+
+    return names_and_codes(_sequence_stream(args, layout))
 
 
 def _run(function, argv, parser) -> int:
@@ -157,14 +167,17 @@ def _score(args) -> None:
     from .logs import Progress
     from .scoring import score_sequences
 
-    names, seqs = _sequences(args, layout)
-    progress = Progress("sequences scored", len(seqs))
-    logits = score_sequences(model, seqs, layout, args.batch_size, device, progress)
+    sequences = _sequence_stream(args, layout)
+    progress = Progress("sequences scored")
     with atomic_open(args.output) as out:
         out.write("id\tlength\tlogit\tprob\n")
-        for name, seq, z in zip(names, seqs, logits, strict=True):
-            out.write(f"{name}\t{len(seq)}\t{z:.6f}\t{sigmoid(z):.6f}\n")
-    log.info("scored %d sequences -> %s", len(seqs), args.output)
+        # in chunks: a genome's worth of intervals takes no more memory than a few
+        while chunk := list(itertools.islice(sequences, SEQUENCES_PER_CHUNK)):
+            names, seqs = zip(*chunk, strict=True)
+            logits = score_sequences(model, list(seqs), layout, args.batch_size, device, progress)
+            for name, seq, z in zip(names, seqs, logits, strict=True):
+                out.write(f"{name}\t{len(seq)}\t{z:.6f}\t{sigmoid(z):.6f}\n")
+    log.info("scored %d sequences -> %s", progress.done, args.output)
 
 
 def write_variant_outputs(

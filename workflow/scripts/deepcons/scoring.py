@@ -39,12 +39,23 @@ def fasta_records(path, max_length: int) -> Iterator[tuple[str, str]]:
         raise InputError("no FASTA records", path)
 
 
-def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
-    """Names and codes of a FASTA file's records (:func:`fasta_records`)."""
-    names, seqs = [], []
+def fasta_sequences(path, max_length: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Name and codes of each of a FASTA file's records (:func:`fasta_records`)."""
     for name, seq in fasta_records(path, max_length):
+        yield name, codes_of(seq)
+
+
+def read_fasta_sequences(path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and codes of a FASTA file's records, as two lists."""
+    return names_and_codes(fasta_sequences(path, max_length))
+
+
+def names_and_codes(pairs) -> tuple[list[str], list[np.ndarray]]:
+    """The names and the code arrays of (name, codes) pairs, as two lists."""
+    names, seqs = [], []
+    for name, codes in pairs:
         names.append(name)
-        seqs.append(codes_of(seq))
+        seqs.append(codes)
     return names, seqs
 
 
@@ -84,13 +95,13 @@ def check_user_sequences(path, kind: str, max_length: int) -> None:
         bed_intervals(path, max_length)
 
 
-def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
-    """Names and codes of BED intervals of a genome (BED3+, any accepted BED flavour), each
-    read 5' to 3' on its strand: a BED6 ``-`` interval is reverse complemented."""
+def bed_sequences(bed, genome_path, max_length: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Name and codes of each BED interval of a genome (BED3+, any accepted BED flavour),
+    read 5' to 3' on its strand: a BED6 ``-`` interval is reverse complemented. The whole
+    BED is checked before the first is read."""
     from .genome import Genome
 
     with Genome(genome_path) as genome:
-        names, seqs = [], []
         for r in bed_intervals(bed, max_length, genome.sizes):
             name = r.name if r.name not in ("", ".") else f"{r.chrom}:{r.start}-{r.end}"
             codes = genome.region_codes(r.chrom, r.start, r.end)  # a BED in any order
@@ -98,9 +109,12 @@ def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], li
                 codes = COMPLEMENT_CODE[codes[::-1]]
                 if r.name in ("", "."):
                     name += "(-)"
-            names.append(name)
-            seqs.append(codes)
-    return names, seqs
+            yield name, codes
+
+
+def read_bed_sequences(bed, genome_path, max_length: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and codes of BED intervals of a genome (:func:`bed_sequences`), as two lists."""
+    return names_and_codes(bed_sequences(bed, genome_path, max_length))
 
 
 def score_sequences(
