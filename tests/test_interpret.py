@@ -579,16 +579,17 @@ def test_undeclared_info_filter_and_format_keys_are_kept(scoring_setup, tiny):
     path.write_text(
         "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
         f"chr1\t100\ta\t{chrom[99]}\tN\t.\tLowQ\tX=1,2;FL\tGT:ZZ\t0/1:3\n"
-        f"chr1\t101\tb\t{chrom[100]}\tN\t.\tPASS\t.\tGT\t1|1\n"
+        f"chr1\t101\tb\t{chrom[100]}\tN\t.\tPASS\tDC_REF=stale\tGT\t1|1\n"
     )
     out = score_into(tmp_path, path, tiny)
     with pysam.VariantFile(str(out / "variants.vcf")) as annotated:
         a, b = list(annotated)
         assert annotated.header.info["FL"].type == "Flag"
+        assert annotated.header.info["DC_REF"].type == "Float"  # ours, not the input's
     assert a.filter.keys() == ["LowQ"] and a.info["X"] == ("1", "2") and a.info["FL"] is True
     assert a.samples["S1"]["GT"] == (0, 1) and a.samples["S1"]["ZZ"] == ("3",)
     assert b.samples["S1"]["GT"] == (1, 1) and b.samples["S1"].phased
-    assert "DC_DELTA" in a.info and "DC_DELTA" in b.info
+    assert "DC_DELTA" in a.info and isinstance(b.info["DC_REF"], float)
 
 
 def test_a_bcf_is_one_error(scoring_setup, tiny):

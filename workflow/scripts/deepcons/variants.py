@@ -291,8 +291,9 @@ def _declare_annotations(header, facts: _TextFacts) -> None:
     for chrom in sorted(facts.chroms - set(header.contigs)):  # a VCF may leave them undeclared
         header.contigs.add(chrom)
     undeclared = "Used in the input VCF without a header line"
+    ours = {name for name, *_ in INFO_FIELDS}  # declared below, whatever an input says
     for key, has_value in sorted(facts.info_keys.items()):
-        if key and key not in header.info:
+        if key and key not in header.info and key not in ours:
             header.info.add(
                 key, "." if has_value else 0, "String" if has_value else "Flag", undeclared
             )
