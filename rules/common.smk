@@ -52,7 +52,25 @@ def validate_config():
         ) from None
 
 
-validate_config()
+def config_files():
+    """The config files of this run, as the user named them (else the demo's), and --config."""
+    named = workflow.config_settings.configfiles or [WORKFLOW_DIR / "config.yaml"]
+    given = ", ".join(str(path) for path in named)
+    return f"{given} and --config" if workflow.config_settings.config else given
+
+
+def before_any_job(check):
+    """Run a check of the config or its inputs while the workflow is read; a mistake ends the
+    run with one line. (Raised from here, Snakemake's error would add this file's name, line
+    and stack, which read as a bug of the workflow rather than of the config.)"""
+    try:
+        check()
+    except WorkflowError as err:
+        print(f"Error: {err}\n(config: {config_files()})", file=sys.stderr)
+        sys.exit(1)
+
+
+before_any_job(validate_config)
 
 INPUT_KEYS = ["genome", "conserved", "repeats", "genes", "coding_exons", "mirna"]
 SPLITS = ["train", "valid", "test"]
@@ -168,7 +186,7 @@ def check_kernel_widths(kernels, row_length, key="model.kernels"):
             )
 
 
-check_config()
+before_any_job(check_config)
 
 
 def gpu_requested():
@@ -228,20 +246,25 @@ def resolve_path(value, key):
     # input file has been moved away (asked only here: Snakemake's parser takes 0.1 s)
     if not runs_jobs(sys.argv):
         return str(path)
-    where = (
-        "" if path.is_absolute() else f" (looked in {os.getcwd()} and {WORKFLOW_DIR})"
-    )
+    folders = dict.fromkeys(
+        [os.getcwd(), str(WORKFLOW_DIR)]
+    )  # one, run beside the Snakefile
+    where = "" if path.is_absolute() else f" (looked in {' and '.join(folders)})"
     config_error(config_label(key), f"file not found: {value}{where}")
 
 
-# The input files are looked for now, before anything runs: a mistyped path must not pass
-# unnoticed because the results made from the old one are already there. (The motif
-# database is looked for when the motif stage is asked for.)
-for _key, _value in configured_paths().items():
-    if not _key.startswith("motifs.") and not (
-        MODE == "genome" and _key.startswith("sequences.")
-    ):
-        resolve_path(_value, _key)
+def look_for_input_files():
+    """The input files are looked for now, before anything runs: a mistyped path must not
+    pass unnoticed because the results made from the old one are already there. (The motif
+    database is looked for when the motif stage is asked for.)"""
+    for key, value in configured_paths().items():
+        if not key.startswith("motifs.") and not (
+            MODE == "genome" and key.startswith("sequences.")
+        ):
+            resolve_path(value, key)
+
+
+before_any_job(look_for_input_files)
 
 
 def check_interpret_sequences():
@@ -261,7 +284,7 @@ def check_interpret_sequences():
                     config_error(f"interpret.{kind}", str(err))
 
 
-check_interpret_sequences()
+before_any_job(check_interpret_sequences)
 
 
 def input_path(key):
@@ -295,6 +318,37 @@ def annotation_bed(kind):
 def motif_tools():
     tools = config["motif_tools"]
     return {tools} if isinstance(tools, str) else set(tools)
+
+
+# programs each motif_tools choice runs in its jobs (any one of the names)
+MOTIF_PROGRAMS = {
+    "meme": [["tomtom"], ["centrimo"]],
+    "rsat": [["matrix-clustering", "rsat"]],
+}
+
+
+def warn_of_missing_motif_programs():
+    """With motif_tools meme or rsat, and without --sdm conda (whose envs bring them), say
+    now that a program is not on PATH: its jobs would fail only after Snakemake removed their
+    earlier results. A warning: the targets asked for may not need it."""
+    from snakemake.settings.types import DeploymentMethod
+
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        return
+    if not runs_jobs(sys.argv):
+        return
+    for tool in sorted(motif_tools() & MOTIF_PROGRAMS.keys()):
+        for names in MOTIF_PROGRAMS[tool]:
+            if not any(shutil.which(name) for name in names):
+                print(
+                    f"Warning: config motif_tools: {tool}, but {' or '.join(names)} is not on "
+                    "PATH: its jobs will fail (install it, run with --sdm conda, or use "
+                    "motif_tools: builtin)",
+                    file=sys.stderr,
+                )
+
+
+warn_of_missing_motif_programs()
 
 
 def encode_inputs(wildcards):

@@ -494,7 +494,7 @@ def test_score_command_line_is_checked_before_any_output(scoring_setup, capsys, 
         ),
     ],
 )
-def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, record, message):
+def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, record, message, capfd):
     tmp_path, chrom = scoring_setup
     good = f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t."
     header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
@@ -502,9 +502,22 @@ def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, recor
     header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     path = tmp_path / "bad.vcf"
     path.write_text(header + record + "\n" + good + "\n")
+    capfd.readouterr()
     err = refused(tmp_path, path, tiny)
     assert err.value.line == 5
     assert str(err.value).startswith(f"{path}, {message}")
+    assert capfd.readouterr().err == ""  # htslib's own '[E::vcf_parse] ...' lines: silenced
+
+
+def test_a_file_without_a_vcf_header_is_one_error(scoring_setup, tiny):
+    tmp_path, chrom = scoring_setup
+    path = tmp_path / "headless.vcf"
+    path.write_text(f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t.\n")
+    err = refused(tmp_path, path, tiny)
+    assert str(err.value) == (
+        f"{path}, line 1: not a VCF: its first line must be ##fileformat=VCFv4.x, "
+        f"found 'chr1\\t100\\tsnv\\t{chrom[99]}\\tN\\t.\\tPASS\\t.'"
+    )
 
 
 def test_typed_vcf_values_htslib_reads_pass(scoring_setup, tiny):

@@ -228,11 +228,28 @@ def test_bad_config_values(tmp_path, overrides, message):
     result = run_snakemake(
         tmp_path, "dataset", config=demo_config(**overrides), check=False, extra=["-n"]
     )
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert message in result.stdout + result.stderr
-    # one line, not jsonschema's dump of the schema
-    assert "Failed validating" not in result.stdout + result.stderr
+    (line,) = [line for line in output.splitlines() if message in line]
+    assert line.startswith("Error: config ") and f"(config: {tmp_path}/config.yaml)" in output
+    # one line, not jsonschema's dump of the schema, nor the workflow's own file and stack
+    assert "Failed validating" not in output and "common.smk" not in output
     assert not (tmp_path / "results").exists()
+
+
+def test_motif_tools_missing_from_path_are_named_before_any_job(tmp_path):
+    if any(shutil.which(p) for p in ("tomtom", "centrimo", "matrix-clustering", "rsat")):
+        pytest.skip("the MEME suite or RSAT is installed here")
+    result = run_snakemake(
+        tmp_path, "dataset", config=demo_config(motif_tools=["meme", "rsat"]), extra=["-n"]
+    )
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning: config")]
+    assert [w.split(", but ")[1].split(" is not")[0] for w in warnings] == [
+        "tomtom",
+        "centrimo",
+        "matrix-clustering or rsat",
+    ]
+    assert "This was a dry-run" in result.stdout  # a warning: `dataset` needs none of them
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ listed with the reason in a separate table and keep their place, unscored, in th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import zlib
@@ -248,19 +249,15 @@ def score_vcf(
             "config interpret.variant_window",
         )
     _check_not_plain_gzip(vcf_path)
-    try:
-        vcf = pysam.VariantFile(str(vcf_path))
-    except (OSError, ValueError) as err:
-        raise InputError(f"cannot be read as VCF ({err})", vcf_path) from None
     summary = _Summary()
-    with vcf:
+    with _quiet_htslib(), _open_vcf(vcf_path) as vcf:
         if vcf.is_bcf:
             raise InputError(
                 "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
             )
         facts = check_text(vcf_path, vcf.header)
         _declare_annotations(vcf.header, facts)
-        progress = Progress("VCF records scored", facts.records)
+        progress = Progress("VCF records done", facts.records)
         with (
             Genome(genome_path) as genome,
             atomic_path(Path(outdir) / ANNOTATED, suffix=".vcf") as annotated_tmp,
@@ -283,6 +280,43 @@ def score_vcf(
             _refuse_if_nothing_placed(vcf_path, summary, genome.sizes)
     progress.finish()
     summary.log(Path(outdir) / SKIPPED)
+
+
+@contextlib.contextmanager
+def _quiet_htslib():
+    """htslib's own messages on stderr would only repeat, less clearly, the errors raised
+    here."""
+    import pysam
+
+    verbosity = pysam.set_verbosity(0)
+    try:
+        yield
+    finally:
+        pysam.set_verbosity(verbosity)
+
+
+def _open_vcf(path):
+    import pysam
+
+    try:
+        return pysam.VariantFile(str(path))
+    except (OSError, ValueError) as err:
+        raise InputError(_why_not_a_vcf(path, err), path, 1) from None
+
+
+def _why_not_a_vcf(path, err: Exception) -> str:
+    """What is wrong with a file pysam cannot open as VCF, said from its first line."""
+    from .formats import open_text
+
+    try:
+        with open_text(path, errors="replace") as lines:
+            first = next(lines, "").rstrip("\r\n")
+    except (OSError, EOFError, zlib.error):
+        first = None
+    if first is not None and not first.startswith("##fileformat=VCF"):
+        found = f"{first[:40]!r}" if first else "an empty file"
+        return f"not a VCF: its first line must be ##fileformat=VCFv4.x, found {found}"
+    return f"cannot be read as VCF ({err})"
 
 
 def _declare_annotations(header, facts: _TextFacts) -> None:
