@@ -301,11 +301,12 @@ def _open_vcf(path):
     try:
         return pysam.VariantFile(str(path))
     except (OSError, ValueError) as err:
-        raise InputError(_why_not_a_vcf(path, err), path, 1) from None
+        raise InputError(*_why_not_a_vcf(path, err)) from None
 
 
-def _why_not_a_vcf(path, err: Exception) -> str:
-    """What is wrong with a file pysam cannot open as VCF, said from its first line."""
+def _why_not_a_vcf(path, err: Exception) -> tuple[str, str, int | None]:
+    """What is wrong with a file pysam cannot open as VCF (InputError's arguments): its
+    first line, when that is not a VCF's."""
     from .formats import open_text
 
     try:
@@ -315,8 +316,8 @@ def _why_not_a_vcf(path, err: Exception) -> str:
         first = None
     if first is not None and not first.startswith("##fileformat=VCF"):
         found = f"{first[:40]!r}" if first else "an empty file"
-        return f"not a VCF: its first line must be ##fileformat=VCFv4.x, found {found}"
-    return f"cannot be read as VCF ({err})"
+        return f"not a VCF: its first line must be ##fileformat=VCFv4.x, found {found}", path, 1
+    return f"cannot be read as VCF ({err})", path, None
 
 
 def _declare_annotations(header, facts: _TextFacts) -> None:
