@@ -19,7 +19,7 @@ from deepcons.fetch import is_url  # noqa: E402
 from deepcons.layer_lengths import deepsea_output_length  # noqa: E402
 from deepcons.scoring import check_user_sequences  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
-from deepcons.snakemake_options import runs_jobs  # noqa: E402
+from deepcons.snakemake_options import is_snakemake_program, runs_jobs  # noqa: E402
 
 put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
 
@@ -61,11 +61,14 @@ def config_files():
 
 def before_any_job(check):
     """Run a check of the config or its inputs while the workflow is read; a mistake ends the
-    run with one line. (Raised from here, Snakemake's error would add this file's name, line
-    and stack, which read as a bug of the workflow rather than of the config.)"""
+    snakemake command with one line. (Raised from here, Snakemake's error would add this
+    file's name, line and stack, which read as a bug of the workflow rather than of the
+    config.) A program using Snakemake's API gets the WorkflowError, to catch."""
     try:
         check()
     except WorkflowError as err:
+        if not is_snakemake_program(sys.argv):
+            raise
         print(f"Error: {err}\n(config: {config_files()})", file=sys.stderr)
         sys.exit(1)
 

@@ -335,9 +335,11 @@ def test_score_streams_sequences_in_chunks(scoring_setup, tiny, monkeypatch):
     tmp_path, chrom = scoring_setup
     records = [f">s{i}\n{chrom[7 * i : 7 * i + 20 + i]}\n" for i in range(5)]
     (tmp_path / "s.fa").write_text("".join(records))
-    argv = ["--model", str(tmp_path / "model"), "--fasta", str(tmp_path / "s.fa"), "-o"]
+    argv = ["--model", str(tmp_path / "model"), "--fasta", str(tmp_path / "s.fa")]
+    argv += ["--batch-size", "2", "-o"]
     assert main_score([*argv, str(tmp_path / "whole.tsv")]) == 0
-    monkeypatch.setattr(deepcons.score_cli, "SEQUENCES_PER_CHUNK", 2)
+    # chunks of 4 sequences (2 batches), then 1
+    monkeypatch.setattr(deepcons.score_cli, "SEQUENCES_PER_CHUNK", 5)
     assert main_score([*argv, str(tmp_path / "chunked.tsv")]) == 0
     whole = (tmp_path / "whole.tsv").read_text()
     assert (tmp_path / "chunked.tsv").read_text() == whole
@@ -494,7 +496,7 @@ def test_score_command_line_is_checked_before_any_output(scoring_setup, capsys, 
         ),
     ],
 )
-def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, record, message, capfd):
+def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, record, message):
     tmp_path, chrom = scoring_setup
     good = f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t."
     header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
@@ -502,15 +504,36 @@ def test_bad_vcf_records_name_the_line_and_the_column(scoring_setup, tiny, recor
     header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     path = tmp_path / "bad.vcf"
     path.write_text(header + record + "\n" + good + "\n")
-    capfd.readouterr()
     err = refused(tmp_path, path, tiny)
     assert err.value.line == 5
     assert str(err.value).startswith(f"{path}, {message}")
-    assert capfd.readouterr().err == ""  # htslib's own '[E::vcf_parse] ...' lines: silenced
+
+
+def test_what_htslib_says_on_opening_goes_to_the_log(scoring_setup, tiny, capfd, caplog):
+    tmp_path, chrom = scoring_setup
+    vcf = write_vcf(tmp_path / "v.vcf.gz", chrom, compress=True)  # bgzipped, no index
+    text = gzip.decompress(vcf.read_bytes()).decode()
+    broken = text.replace("##contig=<ID=chrZ,length=1000>", "##INFO=<ID=DP,Number=1")
+    bad_header = tmp_path / "bad_header.vcf"
+    bad_header.write_text(broken)
+    capfd.readouterr()
+    with caplog.at_level(logging.WARNING, logger="deepcons"):
+        score_into(tmp_path, vcf, tiny, name="indexless")
+        score_into(tmp_path, bad_header, tiny, name="bad_header")
+    assert "idx_find_and_load" not in capfd.readouterr().err  # no index is needed: not said
+    (said,) = [r.getMessage() for r in caplog.records if "htslib on" in r.getMessage()]
+    assert said.startswith(f"htslib on opening {bad_header}:\n[W::bcf_hdr_parse_line]")
+    assert "An INFO field has no Type defined" in said
 
 
 def test_a_file_without_a_vcf_header_is_one_error(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
+    blank = tmp_path / "blank_first.vcf"
+    blank.write_text("\n##fileformat=VCFv4.2\n")
+    err = refused(tmp_path, blank, tiny)
+    assert str(err.value).endswith(
+        "line 1: not a VCF: its first line must be ##fileformat=VCFv4.x, found ''"
+    )
     path = tmp_path / "headless.vcf"
     path.write_text(f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\t.\n")
     err = refused(tmp_path, path, tiny)
@@ -603,6 +626,46 @@ def test_undeclared_info_filter_and_format_keys_are_kept(scoring_setup, tiny):
     assert a.samples["S1"]["GT"] == (0, 1) and a.samples["S1"]["ZZ"] == ("3",)
     assert b.samples["S1"]["GT"] == (1, 1) and b.samples["S1"].phased
     assert "DC_DELTA" in a.info and isinstance(b.info["DC_REF"], float)
+
+
+def test_an_undeclared_end_is_an_integer(scoring_setup, tiny):
+    tmp_path, chrom = scoring_setup
+    path = tmp_path / "end.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\tEND=100\n"
+        f"chr1\t110\tdel\t{chrom[109]}\t<DEL>\t.\tPASS\tEND=150\n"
+    )
+    out = score_into(tmp_path, path, tiny)
+    with pysam.VariantFile(str(out / "variants.vcf")) as annotated:
+        assert annotated.header.info["END"].type == "Integer"
+        assert [(r.id, r.stop) for r in annotated] == [("snv", 100), ("del", 150)]
+
+
+@pytest.mark.parametrize(
+    "column, value, kind, key",
+    [(6, "a>b", "FILTER", "a>b"), (6, "a,b", "FILTER", "a,b"), (7, "A,B=1", "INFO", "A,B")],
+)
+def test_an_undeclared_key_no_header_line_can_hold_is_one_error(
+    scoring_setup, tiny, column, value, kind, key
+):
+    tmp_path, chrom = scoring_setup
+    fields = ["chr1", "100", "snv", chrom[99], "N", ".", "PASS", "."]
+    good = "\t".join(fields)
+    fields[column] = value
+    path = tmp_path / "odd.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        + good
+        + "\n"
+        + "\t".join(fields)
+        + "\n"
+    )
+    err = refused(tmp_path, path, tiny)
+    assert str(err.value) == (
+        f"{path}, line 4: {kind} {key!r} has no header line, and one cannot be written for it: "
+        f"declare it (##{kind}=<ID=...>) or rename it"
+    )
 
 
 def test_a_bcf_is_one_error(scoring_setup, tiny):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from snakemake.cli import get_argument_parser
 
-from deepcons.snakemake_options import NO_JOB_DESTS, runs_jobs
+from deepcons.snakemake_options import NO_JOB_DESTS, is_snakemake_program, runs_jobs
 
 SNAKEMAKE = "/opt/venv/bin/snakemake"
 PYTHON_M = "/opt/venv/lib/python3.11/site-packages/snakemake/__main__.py"  # python -m snakemake
@@ -56,3 +56,9 @@ def test_commands_that_run_jobs(argv):
 def test_another_program_using_snakemake_is_not_read_as_snakemake():
     assert runs_jobs(["/usr/bin/pytest", "-l"])  # pytest's -l is not a listing
     assert runs_jobs([])
+
+
+def test_the_snakemake_program_is_told_from_others():
+    assert is_snakemake_program([SNAKEMAKE, "-n"]) and is_snakemake_program([PYTHON_M])
+    assert not is_snakemake_program(["/usr/bin/python3", "-c"])
+    assert not is_snakemake_program(["/opt/venv/bin/pytest"]) and not is_snakemake_program([])

@@ -237,6 +237,32 @@ def test_bad_config_values(tmp_path, overrides, message):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_program_using_snakemakes_api_can_catch_a_config_mistake(tmp_path):
+    # the snakemake command ends with one line; another program is not ended for it
+    script = f"""
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+config = {{"dataset": {{"min_length": 900, "max_length": 800}}}}
+try:
+    with SnakemakeApi(OutputSettings()) as api:
+        api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(config=config),
+            snakefile=Path({str(REPO / "Snakefile")!r}),
+            workdir=Path({str(tmp_path)!r}),
+        ).dag(DAGSettings())
+except WorkflowError as err:
+    print("caught:", err)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "caught: config dataset.min_length: exceeds dataset.max_length" in done.stdout
+
+
 def test_motif_tools_missing_from_path_are_named_before_any_job(tmp_path):
     if any(shutil.which(p) for p in ("tomtom", "centrimo", "matrix-clustering", "rsat")):
         pytest.skip("the MEME suite or RSAT is installed here")

@@ -171,8 +171,10 @@ def _score(args) -> None:
     progress = Progress("sequences scored")
     with atomic_open(args.output) as out:
         out.write("id\tlength\tlogit\tprob\n")
-        # in chunks: a genome's worth of intervals takes no more memory than a few
-        while chunk := list(itertools.islice(sequences, SEQUENCES_PER_CHUNK)):
+        # in chunks: a genome's worth of intervals takes no more memory than a few; whole
+        # batches, so that each batch holds the rows it would hold unchunked (float32 sums)
+        per_chunk = max(1, SEQUENCES_PER_CHUNK // args.batch_size) * args.batch_size
+        while chunk := list(itertools.islice(sequences, per_chunk)):
             names, seqs = zip(*chunk, strict=True)
             logits = score_sequences(model, list(seqs), layout, args.batch_size, device, progress)
             for name, seq, z in zip(names, seqs, logits, strict=True):

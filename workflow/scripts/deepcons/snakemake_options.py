@@ -45,12 +45,18 @@ NO_JOB_DESTS = frozenset(
 )
 
 
+def is_snakemake_program(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` (``sys.argv``) is the ``snakemake`` program's (or ``python -m
+    snakemake``'s), not another program's that runs Snakemake's API inside it."""
+    return bool(argv) and "snakemake" in os.path.normpath(argv[0]).split(os.sep)[-2:]
+
+
 def runs_jobs(argv: Sequence[str]) -> bool:
     """False where ``argv`` (a ``snakemake`` command line, program first) asks for a command
     that runs no job. ``--report`` with ``--report-after-run`` runs the workflow first. True
     when in doubt: for another program (Snakemake's API inside it), or where Snakemake's
     parser cannot read the line."""
-    if not argv or "snakemake" not in os.path.normpath(argv[0]).split(os.sep)[-2:]:
+    if not is_snakemake_program(argv):
         return True
     from snakemake.cli import get_argument_parser
 

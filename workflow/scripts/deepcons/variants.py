@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,24 +110,26 @@ class _TextFacts:
 
     records: int = 0
     chroms: set[str] = field(default_factory=set)
-    info_keys: dict[str, bool] = field(default_factory=dict)  # key: whether it has a value
-    filters: set[str] = field(default_factory=set)
-    format_keys: set[str] = field(default_factory=set)
+    info_values: dict[str, bool] = field(default_factory=dict)  # key: whether it has a value
+    first_use: dict[tuple[str, str], int] = field(default_factory=dict)  # (INFO, key): line
     symbolic: bool = False
 
-    def add(self, fields: list[str]) -> None:
+    def add(self, fields: list[str], number: int) -> None:
         self.records += 1
         self.chroms.add(fields[0])
         if len(fields) > 4 and "<" in fields[4]:
             self.symbolic |= any(alt.startswith("<") for alt in fields[4].split(","))
         if len(fields) > 6:
-            self.filters.update(fields[6].split(";"))
+            for name in fields[6].split(";"):
+                self.first_use.setdefault(("FILTER", name), number)
         if len(fields) > 7 and fields[7] != ".":
             for entry in fields[7].split(";"):
                 key, equals, _ = entry.partition("=")
-                self.info_keys[key] = self.info_keys.get(key, False) or bool(equals)
+                self.info_values[key] = self.info_values.get(key, False) or bool(equals)
+                self.first_use.setdefault(("INFO", key), number)
         if len(fields) > 8:
-            self.format_keys.update(fields[8].split(":"))
+            for key in fields[8].split(":"):
+                self.first_use.setdefault(("FORMAT", key), number)
 
 
 def check_text(path, header) -> _TextFacts:
@@ -145,7 +149,7 @@ def check_text(path, header) -> _TextFacts:
                 if text.startswith("#"):
                     continue
                 fields = text.rstrip("\r\n").split("\t")
-                facts.add(fields)
+                facts.add(fields, number)
                 _check_typed_fields(fields, info_types, path, number)
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(f"cannot be read ({err})", path, number + 1) from None
@@ -250,13 +254,13 @@ def score_vcf(
         )
     _check_not_plain_gzip(vcf_path)
     summary = _Summary()
-    with _quiet_htslib(), _open_vcf(vcf_path) as vcf:
+    with _open_vcf(vcf_path) as vcf:
         if vcf.is_bcf:
             raise InputError(
                 "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
             )
         facts = check_text(vcf_path, vcf.header)
-        _declare_annotations(vcf.header, facts)
+        _declare_annotations(vcf.header, facts, vcf_path)
         progress = Progress("VCF records done", facts.records)
         with (
             Genome(genome_path) as genome,
@@ -282,26 +286,42 @@ def score_vcf(
     summary.log(Path(outdir) / SKIPPED)
 
 
-@contextlib.contextmanager
-def _quiet_htslib():
-    """htslib's own messages on stderr would only repeat, less clearly, the errors raised
-    here."""
-    import pysam
-
-    verbosity = pysam.set_verbosity(0)
-    try:
-        yield
-    finally:
-        pysam.set_verbosity(verbosity)
-
-
 def _open_vcf(path):
+    """pysam's reader of ``path``. What htslib says while opening it (on stderr, itself) goes
+    to the log, less its note that a bgzipped VCF has no index: none is needed here."""
     import pysam
 
-    try:
-        return pysam.VariantFile(str(path))
-    except (OSError, ValueError) as err:
-        raise InputError(*_why_not_a_vcf(path, err)) from None
+    with _stderr_captured() as said:
+        try:
+            vcf = pysam.VariantFile(str(path))
+        except (OSError, ValueError) as err:
+            vcf, error = None, InputError(*_why_not_a_vcf(path, err))
+    notes = [line for line in said() if "idx_find_and_load" not in line]
+    if notes:
+        log.warning("htslib on opening %s:\n%s", path, "\n".join(notes))
+    if vcf is None:
+        raise error
+    return vcf
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    """Capture what is written to file descriptor 2 (by C code too) in the block; yields a
+    function giving its lines once the block has ended."""
+    import tempfile
+
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield lambda: lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines += [line for line in capture.read().decode(errors="replace").splitlines() if line]
 
 
 def _why_not_a_vcf(path, err: Exception) -> tuple[str, str, int | None]:
@@ -311,32 +331,48 @@ def _why_not_a_vcf(path, err: Exception) -> tuple[str, str, int | None]:
 
     try:
         with open_text(path, errors="replace") as lines:
-            first = next(lines, "").rstrip("\r\n")
+            first = next(lines, None)
     except (OSError, EOFError, zlib.error):
-        first = None
-    if first is not None and not first.startswith("##fileformat=VCF"):
-        found = f"{first[:40]!r}" if first else "an empty file"
+        return f"cannot be read as VCF ({err})", path, None
+    if first is None or not first.startswith("##fileformat=VCF"):
+        found = "an empty file" if first is None else repr(first.rstrip("\r\n")[:40])
         return f"not a VCF: its first line must be ##fileformat=VCFv4.x, found {found}", path, 1
     return f"cannot be read as VCF ({err})", path, None
 
 
-def _declare_annotations(header, facts: _TextFacts) -> None:
+# in a key, what would end or break its header line (##INFO=<ID=key,...>)
+_BREAKS_A_HEADER_LINE = re.compile(r"[,<>=]")
+
+
+def _declare_annotations(header, facts: _TextFacts, path) -> None:
     """Add what the annotated records need to the reader's header, before any record is
     read, so that the records and the writer share one header."""
     for chrom in sorted(facts.chroms - set(header.contigs)):  # a VCF may leave them undeclared
         header.contigs.add(chrom)
+    declared = {"INFO": header.info, "FILTER": header.filters, "FORMAT": header.formats}
+    # declared below whatever the input says: ours, and END (an Integer htslib reads)
+    skipped = {("INFO", name) for name, *_ in INFO_FIELDS} | {("INFO", "END")}
+    skipped |= {("INFO", ""), ("FILTER", "."), ("FILTER", "PASS"), ("FORMAT", ".")}
     undeclared = "Used in the input VCF without a header line"
-    ours = {name for name, *_ in INFO_FIELDS}  # declared below, whatever an input says
-    for key, has_value in sorted(facts.info_keys.items()):
-        if key and key not in header.info and key not in ours:
-            header.info.add(
-                key, "." if has_value else 0, "String" if has_value else "Flag", undeclared
+    for (kind, key), line in sorted(facts.first_use.items()):
+        if (kind, key) in skipped or key in declared[kind]:
+            continue
+        if _BREAKS_A_HEADER_LINE.search(key):
+            raise InputError(
+                f"{kind} {key!r} has no header line, and one cannot be written for it: "
+                f"declare it (##{kind}=<ID=...>) or rename it",
+                path,
+                line,
             )
-    for name in sorted(facts.filters - {"PASS", "."} - set(header.filters)):
-        header.filters.add(name, None, None, undeclared)
-    for key in sorted(facts.format_keys - {"."} - set(header.formats)):
-        header.formats.add(key, 1 if key == "GT" else ".", "String", undeclared)
-    if facts.symbolic and "END" not in header.info:  # htslib writes END for <DEL>...
+        if kind == "INFO":
+            flag = not facts.info_values[key]
+            header.info.add(key, 0 if flag else ".", "Flag" if flag else "String", undeclared)
+        elif kind == "FILTER":
+            header.filters.add(key, None, None, undeclared)
+        else:
+            header.formats.add(key, 1 if key == "GT" else ".", "String", undeclared)
+    end_used = facts.symbolic or ("INFO", "END") in facts.first_use
+    if end_used and "END" not in header.info:  # htslib writes END for <DEL>...
         header.info.add("END", 1, "Integer", "End position of the variant")
     for name, number, kind, description in INFO_FIELDS:
         if name not in header.info:  # an earlier DeepCons output keeps its definitions
