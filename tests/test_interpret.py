@@ -26,6 +26,7 @@ from deepcons.training import Checkpoint, TrainSettings, train
 from planted import planted_dataset
 
 LAYOUT = Layout(pad_length=40, spacer_length=4)
+VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 HPARAMS = {
     "kernels": {5: 6, 9: 3},
     "hidden": 8,
@@ -598,7 +599,7 @@ def test_a_vcf_that_matches_nothing_in_the_genome_is_one_error(
     wrong = next(b for b in "ACGT" if b != chrom[99])
     rows = [r.format(wrong=wrong) + "\t.\tPASS\t." for r in records]
     path = tmp_path / "other.vcf"
-    header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    header = VCF_HEADER
     path.write_text(header + "\n".join(rows) + "\n")
     err = refused(tmp_path, path, tiny, tests_per_chunk=1)
     assert str(err.value).startswith(f"{path}, {message}")
@@ -632,8 +633,7 @@ def test_an_undeclared_end_is_an_integer(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     path = tmp_path / "end.vcf"
     path.write_text(
-        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-        f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\tEND=100\n"
+        VCF_HEADER + f"chr1\t100\tsnv\t{chrom[99]}\tN\t.\tPASS\tEND=100\n"
         f"chr1\t110\tdel\t{chrom[109]}\t<DEL>\t.\tPASS\tEND=150\n"
     )
     out = score_into(tmp_path, path, tiny)
@@ -654,13 +654,7 @@ def test_an_undeclared_key_no_header_line_can_hold_is_one_error(
     good = "\t".join(fields)
     fields[column] = value
     path = tmp_path / "odd.vcf"
-    path.write_text(
-        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-        + good
-        + "\n"
-        + "\t".join(fields)
-        + "\n"
-    )
+    path.write_text(VCF_HEADER + good + "\n" + "\t".join(fields) + "\n")
     err = refused(tmp_path, path, tiny)
     assert str(err.value) == (
         f"{path}, line 4: {kind} {key!r} has no header line, and one cannot be written for it: "
@@ -693,7 +687,7 @@ def test_variants_stream_in_chunks_in_any_chromosome_order(scoring_setup, tiny):
         alts = ",".join(b for b in "ACGT" if b != ref)[: 1 + 2 * (i % 3)]  # 1 to 3 ALTs
         rows.append(f"{name}\t{pos}\tv{i}\t{ref}\t{alts}\t.\tPASS\t.")
     path = tmp_path / "unsorted.vcf"
-    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    path.write_text(VCF_HEADER)
     path.write_text(path.read_text() + "\n".join(rows) + "\n")
     whole = score_into(tmp_path, path, tiny, name="whole")
     chunked = score_into(tmp_path, path, tiny, name="chunked", tests_per_chunk=4)
