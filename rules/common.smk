@@ -249,9 +249,8 @@ def resolve_path(value, key):
     # input file has been moved away (asked only here: Snakemake's parser takes 0.1 s)
     if not runs_jobs(sys.argv):
         return str(path)
-    folders = dict.fromkeys(
-        [os.getcwd(), str(WORKFLOW_DIR)]
-    )  # one, run beside the Snakefile
+    # one folder when run beside the Snakefile
+    folders = dict.fromkeys([os.getcwd(), str(WORKFLOW_DIR)])
     where = "" if path.is_absolute() else f" (looked in {' and '.join(folders)})"
     config_error(config_label(key), f"file not found: {value}{where}")
 

@@ -71,11 +71,6 @@ class Test:
     ref_logit: float | None = None
     alt_logit: float | None = None
 
-    @property
-    def placed(self) -> bool:
-        """Whether the allele was put on the genome (its windows made, then scored)."""
-        return self.ref_codes is not None or self.ref_logit is not None
-
 
 def _unscorable_allele(ref: str, alt: str | None, max_indel: int) -> str | None:
     if alt is None or alt in (".", "*") or alt.startswith("<") or "[" in alt or "]" in alt:
@@ -205,7 +200,7 @@ def _data_line(path, index: int) -> tuple[int | None, str | None]:
     return None, None
 
 
-def _why_not_vcf(text: str | None, err: Exception) -> str:
+def _why_record_unreadable(text: str | None, err: Exception) -> str:
     """What is wrong with a VCF record line that pysam could not read."""
     if text is None:
         return f"cannot be read as VCF ({err}; the file may be truncated)"
@@ -295,8 +290,8 @@ def _open_vcf(path):
         try:
             vcf = pysam.VariantFile(str(path))
         except (OSError, ValueError) as err:
-            vcf, error = None, InputError(*_why_not_a_vcf(path, err))
-    notes = [line for line in said() if "idx_find_and_load" not in line]
+            vcf, error = None, InputError(*_why_cannot_open(path, err))
+    notes = [line for line in said if "idx_find_and_load" not in line]
     if notes:
         log.warning("htslib on opening %s:\n%s", path, "\n".join(notes))
     if vcf is None:
@@ -306,8 +301,8 @@ def _open_vcf(path):
 
 @contextlib.contextmanager
 def _stderr_captured():
-    """Capture what is written to file descriptor 2 (by C code too) in the block; yields a
-    function giving its lines once the block has ended."""
+    """Capture what is written to file descriptor 2 (by C code too) in the block; yields the
+    list that holds its lines once the block has ended."""
     import tempfile
 
     lines: list[str] = []
@@ -316,7 +311,7 @@ def _stderr_captured():
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            yield lambda: lines
+            yield lines
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -324,7 +319,7 @@ def _stderr_captured():
             lines += [line for line in capture.read().decode(errors="replace").splitlines() if line]
 
 
-def _why_not_a_vcf(path, err: Exception) -> tuple[str, str, int | None]:
+def _why_cannot_open(path, err: Exception) -> tuple[str, str, int | None]:
     """What is wrong with a file pysam cannot open as VCF (InputError's arguments): its
     first line, when that is not a VCF's."""
     from .formats import open_text
@@ -413,7 +408,7 @@ def _records_with_tests(vcf, vcf_path, genome, width: int, max_indel: int):
         raise
     except (OSError, ValueError) as err:  # pysam failed on the record after the last one read
         line, text = _data_line(vcf_path, index + 1)
-        raise InputError(_why_not_vcf(text, err), vcf_path, line) from None
+        raise InputError(_why_record_unreadable(text, err), vcf_path, line) from None
 
 
 def _chunks(records_with_tests, tests_per_chunk: int):
@@ -461,7 +456,7 @@ def _score_chunk(model, chunk, layout, batch_size: int, device) -> None:
     """Logits of the ref and alt windows of a chunk's placed tests; the windows are let go."""
     from .scoring import score_sequences
 
-    placed = [t for _, tests in chunk for t in tests if t.placed]
+    placed = [t for _, tests in chunk for t in tests if t.ref_codes is not None]
     ref = score_sequences(model, [t.ref_codes for t in placed], layout, batch_size, device)
     alt = score_sequences(model, [t.alt_codes for t in placed], layout, batch_size, device)
     for test, ref_logit, alt_logit in zip(placed, ref.tolist(), alt.tolist(), strict=True):
@@ -522,7 +517,6 @@ class _Summary:
     scored: int = 0
     reasons: Counter = field(default_factory=Counter)
     first: Test | None = None
-    placed: bool = False
     only_missing: bool = True  # every allele on a chromosome the genome lacks
     only_unplaced: bool = True  # ... or with a REF that differs from the genome
 
@@ -534,7 +528,6 @@ class _Summary:
                 self.scored += 1
             else:
                 self.reasons[t.status.split(" (")[0]] += 1
-            self.placed |= t.placed
             self.only_missing &= t.status == NOT_IN_GENOME
             self.only_unplaced &= t.status == NOT_IN_GENOME or t.status.startswith(REF_MISMATCH)
 
@@ -561,7 +554,7 @@ def _refuse_if_nothing_placed(path, summary: _Summary, sizes: dict) -> None:
     """Refuse a VCF none of whose alleles could be placed on the genome: another naming of
     the chromosomes ('22' for 'chr22') or another build, rather than variants to skip."""
     first = summary.first
-    if first is None or summary.placed:
+    if first is None or summary.scored:
         return
     line, _ = _data_line(path, first.record)
     if summary.only_missing:
