@@ -574,13 +574,30 @@ def test_a_truncated_bgzipped_vcf_is_one_error(scoring_setup, tiny):
     assert str(err.value).startswith(f"{cut}") and "may be truncated" in str(err.value)
 
 
-def test_a_gzip_not_bgzip_vcf_is_one_error(scoring_setup, tiny):
+def test_a_gzip_not_bgzip_vcf_is_read_through_a_temporary_bgzipped_copy(
+    scoring_setup, tiny, monkeypatch
+):
+    import tempfile
+
     tmp_path, chrom = scoring_setup
     plain = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
     gzipped = tmp_path / "plain_gzip.vcf.gz"
     gzipped.write_bytes(gzip.compress(plain.read_bytes()))
-    err = refused(tmp_path, gzipped, tiny)
-    assert str(err.value).startswith(f"{gzipped}: compressed with gzip, not bgzip")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    from_plain = score_into(tmp_path, plain, tiny, name="from_plain")
+    from_gzip = score_into(tmp_path, gzipped, tiny, name="from_gzip")
+    for name in ("variants.tsv", "variants_not_scored.tsv", "variants.vcf"):
+        assert (from_gzip / name).read_text() == (from_plain / name).read_text(), name
+    assert list(scratch.iterdir()) == []  # the copy is gone
+
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(gzipped.read_bytes()[:-20])
+    err = refused(tmp_path, cut, tiny)
+    assert str(err.value).startswith(f"{cut}: cannot be decompressed")
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.parametrize(

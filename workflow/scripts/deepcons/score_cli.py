@@ -6,7 +6,7 @@
     deepcons saliency --model results/train --fasta seqs.fa -o outdir
 
 The same code as the workflow's interpret stage. The genome FASTA is plain or bgzip (its
-.fai index is made beside it when missing); a VCF is plain or bgzip, not plain gzip. The
+.fai index is made beside it when missing); a VCF is plain, gzip or bgzip. The
 model folder holds model.safetensors and model.json.
 """
 
@@ -58,7 +58,7 @@ def _parser(prog: str, what: str) -> argparse.ArgumentParser:
     source.add_argument("--bed", help="intervals of --genome to score (BED)")
     if prog == "score":
         source.add_argument(
-            "--vcf", help="variants to score (VCF, plain or bgzipped); needs --genome"
+            "--vcf", help="variants to score (VCF: plain, gzip or bgzip); needs --genome"
         )
         parser.add_argument(
             "--window",

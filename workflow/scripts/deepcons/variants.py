@@ -1,6 +1,6 @@
 """Variant effects: alt - ref prediction for the genome window around each variant.
 
-Every ALT allele of every VCF record (read with pysam; plain or bgzipped) is one test. The
+Every ALT allele of every VCF record (read with pysam; plain, gzip or bgzip) is one test. The
 window is ``width`` bases of the genome centred on the variant (clipped at chromosome
 ends, and then reported as ``clipped``). The REF allele must match the genome. SNVs and
 indels up to ``max_indel`` bases are scored: the alt window is the ref window with the
@@ -82,19 +82,41 @@ def _unscorable_allele(ref: str, alt: str | None, max_indel: int) -> str | None:
     return None
 
 
-def _check_not_plain_gzip(path) -> None:
-    """htslib reads a compressed VCF only in BGZF blocks (bgzip), not gzip's one stream."""
+def _is_plain_gzip(path) -> bool:
+    """Whether ``path`` is gzip's one stream rather than bgzip's blocks (BGZF: gzip members
+    with an extra field, FLG bit 2, whose subfield is 'BC')."""
     from .formats import GZIP_MAGIC
 
     with open(path, "rb") as handle:
         head = handle.read(14)
-    # BGZF: a gzip member with an extra field (FLG bit 2) whose subfield is 'BC'
-    if head[:2] == GZIP_MAGIC and not (len(head) == 14 and head[3] & 4 and head[12:14] == b"BC"):
-        raise InputError(
-            "compressed with gzip, not bgzip: recompress it (zcat FILE | bgzip > FILE.vcf.gz) "
-            "or give the plain VCF",
-            path,
-        )
+    return head[:2] == GZIP_MAGIC and not (
+        len(head) == 14 and head[3] & 4 and head[12:14] == b"BC"
+    )
+
+
+@contextlib.contextmanager
+def _readable_by_htslib(path):
+    """The path pysam should open: ``path``, or for a gzip (not bgzip) VCF a bgzipped copy in
+    the temporary folder. pysam asks the file for its offset on opening, which gzip's one
+    stream cannot give; recompressing costs seconds where scoring takes minutes."""
+    import gzip
+    import shutil
+    import tempfile
+
+    import pysam
+
+    if not _is_plain_gzip(path):
+        yield path
+        return
+    log.info("%s is compressed with gzip, not bgzip: reading a bgzipped copy of it", path)
+    with tempfile.TemporaryDirectory(prefix="deepcons.vcf.") as folder:
+        copy = Path(folder) / "input.vcf.gz"
+        try:
+            with gzip.open(path, "rb") as source, pysam.BGZFile(str(copy), "wb") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+        except (OSError, EOFError, zlib.error) as err:
+            raise InputError(f"cannot be decompressed ({err})", path) from None
+        yield copy
 
 
 @dataclass
@@ -186,7 +208,7 @@ def _check_typed_fields(fields: list[str], info_types: dict[str, str], path, num
 
 
 def _data_line(path, index: int) -> tuple[int | None, str | None]:
-    """Line number and text of the ``index``-th (from 0) record line of a plain or bgzipped VCF."""
+    """Line number and text of the ``index``-th (from 0) record line of a plain, gzip or bgzip VCF."""
     from .formats import open_text
 
     seen = 0
@@ -247,9 +269,8 @@ def score_vcf(
             f"variant window {width} bp is wider than the model's input ({layout.pad_length} bp)",
             "config interpret.variant_window",
         )
-    _check_not_plain_gzip(vcf_path)
     summary = _Summary()
-    with _open_vcf(vcf_path) as vcf:
+    with _readable_by_htslib(vcf_path) as readable, _open_vcf(readable, vcf_path) as vcf:
         if vcf.is_bcf:
             raise InputError(
                 "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
@@ -281,17 +302,19 @@ def score_vcf(
     summary.log(Path(outdir) / SKIPPED)
 
 
-def _open_vcf(path):
-    """pysam's reader of ``path``. What htslib says while opening it (on stderr, itself) goes
-    to the log, less its note that a bgzipped VCF has no index: none is needed here."""
+def _open_vcf(readable, path):
+    """pysam's reader of ``readable``, which holds the text of the VCF ``path``. What htslib
+    says while opening it (on stderr, itself) goes to the log, less its note that a bgzipped
+    VCF has no index: none is needed here."""
     import pysam
 
     with _stderr_captured() as said:
         try:
-            vcf = pysam.VariantFile(str(path))
+            vcf = pysam.VariantFile(str(readable))
         except (OSError, ValueError) as err:
             vcf, error = None, InputError(*_why_cannot_open(path, err))
-    notes = [line for line in said if "idx_find_and_load" not in line]
+    notes = [line.replace(str(readable), str(path)) for line in said]
+    notes = [line for line in notes if "idx_find_and_load" not in line]
     if notes:
         log.warning("htslib on opening %s:\n%s", path, "\n".join(notes))
     if vcf is None:
