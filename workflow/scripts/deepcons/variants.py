@@ -89,9 +89,7 @@ def _is_plain_gzip(path) -> bool:
 
     with open(path, "rb") as handle:
         head = handle.read(14)
-    return head[:2] == GZIP_MAGIC and not (
-        len(head) == 14 and head[3] & 4 and head[12:14] == b"BC"
-    )
+    return head[:2] == GZIP_MAGIC and not (len(head) == 14 and head[3] & 4 and head[12:14] == b"BC")
 
 
 @contextlib.contextmanager
