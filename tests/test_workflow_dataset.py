@@ -1,6 +1,7 @@
 """The dataset stage run by Snakemake: the demo, sequences mode, downloads, bad input."""
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -156,6 +157,33 @@ def test_hg19_config_downloads_from_a_local_server(tmp_path):
         assert len(server.requests) == 4
     log = (tmp_path / "run/logs/derive_coding_exons.log").read_text()
     assert "'format': 'genepred'" in log
+
+
+def test_published_config_downloads_the_release_splits_from_a_local_server(tmp_path):
+    config = yaml.safe_load((REPO / "config" / "published.yaml").read_text())
+    assert config["input"]["mode"] == "sequences"
+    www = tmp_path / "www"
+    build_mirror(www, config)
+    with LocalServer(www) as server:
+        config = point_to(config, server.url)
+        run_snakemake(tmp_path / "run", "dataset", config=config)
+        fetched = sorted(p.rsplit("/", 1)[1] for p, _ in server.requests)
+        # the release's three splits as they are, no genome pass
+        assert fetched == ["data_te.seq", "data_tr.seq", "data_va.seq"]
+    info = json.loads((tmp_path / "run/results/dataset/dataset.json").read_text())
+    for split, file in (
+        ("train", "data_tr.seq"),
+        ("valid", "data_va.seq"),
+        ("test", "data_te.seq"),
+    ):
+        rows = next(www.rglob(file)).read_text().splitlines()
+        expected = {"n": len(rows), "conserved": sum(r.endswith("\t1") for r in rows)}
+        assert info["splits"][split] == expected, split
+    assert info["splits"]["train"]["n"] == 4000
+    # the positional stage is planned on the genome and annotations it fetches
+    planned = run_snakemake(tmp_path / "run", "all", config=config, extra=["-n"]).stdout
+    for step in ("prepare_genome", "centrimo_tss", "centrimo_mirna", "measure_strand_bias"):
+        assert f"rule {step}:" in planned, step
 
 
 def bad_input_run(tmp_path, **overrides):

@@ -1,5 +1,6 @@
-"""The embedded demo rewritten in the formats UCSC and miRBase serve for hg19, laid out
-under the same URL paths, so that config/hg19.yaml can run against a local server."""
+"""The embedded demo rewritten in the formats UCSC and miRBase serve for hg19, and the
+embedded sample of the DeepCons release split as it is released, laid out under the same URL
+paths, so that config/hg19.yaml and config/published.yaml can run against a local server."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import gzip
 from pathlib import Path
 from urllib.parse import urlparse
 
-from workflow_runner import DEMO
+from workflow_runner import DEMO, REPO
 
 
 def _bed(name):
@@ -63,8 +64,25 @@ def refgene_table() -> str:
     return "".join(rows)
 
 
+def _release_splits() -> dict[str, str]:
+    """resources/samples/sample_tr.seq cut into train, valid and test (4,000, 500, 500 rows)."""
+    rows = (REPO / "resources/samples/sample_tr.seq").read_text().splitlines(keepends=True)
+    return {
+        "train": "".join(rows[:4000]),
+        "valid": "".join(rows[4000:4500]),
+        "test": "".join(rows[4500:]),
+    }
+
+
+def _configured_urls(config: dict) -> dict[str, str]:
+    """Input key (sequences.train, genome...) -> its URL, for the inputs given as URLs."""
+    inputs = dict(config["input"])
+    inputs.update({f"sequences.{k}": v for k, v in inputs.pop("sequences", {}).items()})
+    return {k: v for k, v in inputs.items() if isinstance(v, str) and "://" in v}
+
+
 def build_mirror(root: Path, config: dict) -> None:
-    """Write the files that config/hg19.yaml's URLs name, under their URL paths in ``root``."""
+    """Write the files that the config's input URLs name, under their URL paths in ``root``."""
     contents = {
         "genome": gzip.compress((DEMO / "genome.fa").read_bytes()),
         "conserved": phastcons_table(),
@@ -72,8 +90,10 @@ def build_mirror(root: Path, config: dict) -> None:
         "genes": refgene_table(),
         "mirna": (DEMO / "mirna.gff3").read_text(),
     }
-    for key, content in contents.items():
-        path = root / urlparse(config["input"][key]).path.lstrip("/")
+    contents.update({f"sequences.{k}": v for k, v in _release_splits().items()})
+    for key, url in _configured_urls(config).items():
+        content = contents[key]
+        path = root / urlparse(url).path.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             path.write_bytes(content)
@@ -84,8 +104,9 @@ def build_mirror(root: Path, config: dict) -> None:
 
 
 def point_to(config: dict, base_url: str) -> dict:
-    """The same config with every URL's scheme and host replaced by ``base_url``."""
-    for key, value in config["input"].items():
-        if isinstance(value, str) and "://" in value:
-            config["input"][key] = base_url + urlparse(value).path
+    """The same config with every input URL's scheme and host replaced by ``base_url``."""
+    for key, url in _configured_urls(config).items():
+        section, _, name = key.rpartition(".")
+        inputs = config["input"][section] if section else config["input"]
+        inputs[name] = base_url + urlparse(url).path
     return config
