@@ -118,6 +118,8 @@ rule summarize_dataset:
         "benchmarks/summarize_dataset.tsv"
     conda:
         "../envs/dataset.yaml"
+    resources:
+        mem_mb=2000,
     params:
         step_sets=STEP_SETS,
     script:

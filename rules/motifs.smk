@@ -40,8 +40,12 @@ rule plot_kernel_logos:
         ),
     log:
         "logs/plot_kernel_logos.log",
+    benchmark:
+        "benchmarks/plot_kernel_logos.tsv"
     conda:
         "../envs/motifs.yaml"
+    resources:
+        mem_mb=2000,
     params:
         overview=40,
     script:
@@ -58,6 +62,8 @@ rule fetch_known_motifs:
         tax_group=r"[^_]+",
     conda:
         "../envs/motifs.yaml"
+    resources:
+        mem_mb=500,
     params:
         release="{release}",
         collection="{collection}",
@@ -78,7 +84,8 @@ rule tomtom_known_motifs:
         "benchmarks/tomtom_known_motifs.tsv"
     conda:
         "../envs/meme.yaml" if "meme" in motif_tools() else "../envs/motifs.yaml"
-    threads: TRAIN["threads"]
+    # MEME's tomtom runs on one thread
+    threads: 1 if "meme" in motif_tools() else TRAIN["threads"]
     resources:
         mem_mb=4000,
     params:
@@ -111,6 +118,8 @@ rule summarize_matches:
         "logs/summarize_matches.log",
     conda:
         "../envs/motifs.yaml"
+    resources:
+        mem_mb=1000,
     params:
         evalue=MOTIFS["evalue"],
         top=MOTIFS["top_figures"],

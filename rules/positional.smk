@@ -84,6 +84,8 @@ rule measure_strand_bias:
         "logs/measure_strand_bias.log",
     conda:
         "../envs/motifs.yaml"
+    resources:
+        mem_mb=1000,
     script:
         "../workflow/scripts/measure_strand_bias.py"
 
@@ -112,6 +114,8 @@ rule summarize_positional:
         "logs/summarize_positional.log",
     conda:
         "../envs/motifs.yaml"
+    resources:
+        mem_mb=1000,
     params:
         anchors=ANCHORS,
         evalue=POS["evalue"],

@@ -14,6 +14,9 @@ rule download_input:
         "benchmarks/download_input/{key}/{filename}.tsv"
     conda:
         "../envs/dataset.yaml"
+    resources:
+        # streams to disk
+        mem_mb=500,
     params:
         url=lambda wc: url_of_download(wc.key),
         label=lambda wc: config_label(wc.key),
@@ -50,6 +53,8 @@ rule select_chromosomes:
         "logs/select_chromosomes.log",
     conda:
         "../envs/dataset.yaml"
+    resources:
+        mem_mb=500,
     params:
         pattern=config["input"]["chromosomes"],
     script:
@@ -101,6 +106,8 @@ if not has_input("coding_exons"):
             "benchmarks/derive_coding_exons.tsv"
         conda:
             "../envs/dataset.yaml"
+        resources:
+            mem_mb=2000,
         params:
             chromosomes=config["input"]["chromosomes"],
             unknown_chromosomes=config["input"]["unknown_chromosomes"],

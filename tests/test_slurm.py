@@ -83,6 +83,19 @@ def test_the_workstation_profile_runs_every_rule_with_its_memory():
     assert max(declared) <= int(total["mem_mb"]) < 2 * max(declared)
 
 
+def test_every_rule_that_runs_a_job_declares_its_memory():
+    """Without mem_mb a job counts as 0 MB against the workstation's total (and gets the
+    cluster's default)."""
+    rules = {}
+    for path in (REPO / "rules").glob("*.smk"):
+        text = path.read_text()
+        for block in re.finditer(r"^( *)rule (\w+):\n(.*?)(?=^ *rule |^\S|\Z)", text, re.M | re.S):
+            if re.search(r"^ +(script|shell|run):", block.group(3), re.M):
+                rules[block.group(2)] = block.group(3)
+    assert {"train_cnn", "derive_coding_exons", "download_input"} <= set(rules)
+    assert [name for name, body in rules.items() if "mem_mb=" not in body] == []
+
+
 def test_profile_plans_the_workflow(tmp_path):
     """`--profile profiles/slurm -n` needs no SLURM; the placeholders reach every job."""
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo_config(train=TINY_TRAIN)))
