@@ -1,9 +1,11 @@
-"""Downloads against a local HTTP server on 127.0.0.1: once, resumable, checked."""
+"""Downloads against local HTTP and FTP servers on 127.0.0.1: once, resumable, checked."""
 
 import gzip
 import os
+from pathlib import Path
 
 import pytest
+from local_ftp import LocalFtpServer
 
 from deepcons.fetch import DownloadError, download, is_url
 
@@ -70,3 +72,29 @@ def test_server_without_range_starts_over(served, tmp_path):
     with LocalServer(root, support_range=False) as server:
         download(f"{server.url}/data.bin", tmp_path / "data.bin")
     assert (tmp_path / "data.bin").read_bytes() == payload
+
+
+def test_ftp_download_resumes_from_a_part_and_checks_gzip(served, tmp_path):
+    root, payload = served
+    (tmp_path / "data.bin.part").write_bytes(payload[:123_456])
+    with LocalFtpServer(root) as server:
+        out = download(f"{server.url}/data.bin", tmp_path / "data.bin")
+        assert out.read_bytes() == payload
+        table = download(f"{server.url}/table.txt.gz", tmp_path / "table.txt.gz")
+        assert gzip.decompress(table.read_bytes()).startswith(b"chr1\t1\t2\n")
+        with pytest.raises(DownloadError, match="not a complete gzip file"):
+            download(f"{server.url}/broken.txt.gz", tmp_path / "broken.txt.gz")
+    assert [(Path(p).name, rest) for p, rest in server.retrievals] == [
+        ("data.bin", 123_456),  # only the rest
+        ("table.txt.gz", 0),
+        ("broken.txt.gz", 0),
+    ]
+    assert not (tmp_path / "broken.txt.gz").exists()
+
+
+def test_ftp_missing_file_is_one_error_without_retries(served, tmp_path):
+    root, _ = served
+    with LocalFtpServer(root) as server:
+        with pytest.raises(DownloadError, match="missing.fa: 550"):
+            download(f"{server.url}/missing.fa", tmp_path / "missing.fa", retries=3)
+    assert server.connections == 1  # a permanent refusal: no retry

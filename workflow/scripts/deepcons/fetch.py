@@ -50,6 +50,8 @@ def download(url: str, output: str | os.PathLike, retries: int = 3, timeout: flo
         except (OSError, urllib.error.URLError, ftplib.Error) as err:
             if isinstance(err, urllib.error.HTTPError) and err.code in (401, 403, 404, 410):
                 raise DownloadError(f"{url}: HTTP {err.code} {err.reason}") from None
+            if isinstance(err, ftplib.error_perm):  # a 5xx reply: no such file, no access
+                raise DownloadError(f"{url}: {err}") from None
             if attempt == retries:
                 raise DownloadError(
                     f"{url}: {err} (after {retries} attempts; rerun to resume)"
