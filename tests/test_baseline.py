@@ -150,6 +150,12 @@ def test_metrics_agree_with_sklearn():
     assert list(itertools.islice(ours, 3)) == ["n", "accuracy", "auc"]
 
 
+def test_accuracy_calls_a_logit_of_zero_conserved():
+    # probability 0.5 counts as label 1, as the paper's threshold of 0.5 does
+    ours = metrics(np.array([1, 1, 0, 0]), np.array([0.0, 2.0, -1.0, -3.0]))
+    assert ours["accuracy"] == 1.0 and ours["auc"] == 1.0
+
+
 def test_chunked_standardisation_equals_numpy():
     from deepcons.baseline import standardise_in_place
 

@@ -496,13 +496,21 @@ def test_bad_motif_file_raises_one_clear_input_error(tmp_path, meme_reference, c
     assert len(err) == 1 and "bad.meme, line 6" in err[0]
 
 
-def test_cli_background_and_region_options(meme_reference, klf1, capsys):
+def test_cli_background_and_region_options(meme_reference, klf1, capsys, tmp_path):
     inputs = meme_reference / "inputs"
     seqs, _, motifs = klf1
     files = [str(inputs / "Klf1.fa"), str(inputs / "Jaspar-subset.meme")]
     assert centrimo_main(["--text", "--verbosity", "1", "--bfile", "--uniform--", *files]) == 0
+    uniform_out = _data_lines(capsys.readouterr().out)
     uniform = cm.run_centrimo(seqs, motifs, background="uniform")
-    assert _data_lines(capsys.readouterr().out) == _data_lines(cm.format_centrimo_tsv(uniform))
+    assert uniform_out == _data_lines(cm.format_centrimo_tsv(uniform))
+    # --uniform-- is a background file of four 0.25s (read by another path), and the
+    # frequencies matter: a skewed file gives another table
+    for name, frequencies, same in (("flat", [0.25] * 4, True), ("skewed", [0.3, 0.2, 0.2, 0.3], False)):
+        bfile = tmp_path / f"{name}.bg"
+        bfile.write_text("# order-0\n" + "".join(f"{b} {f}\n" for b, f in zip("ACGT", frequencies)))
+        assert centrimo_main(["--text", "--verbosity", "1", "--bfile", str(bfile), *files]) == 0
+        assert (_data_lines(capsys.readouterr().out) == uniform_out) is same, name
     default = cm.run_centrimo(seqs, motifs)
     assert _data_lines(cm.format_centrimo_tsv(uniform)) != _data_lines(
         cm.format_centrimo_tsv(default)
@@ -532,3 +540,7 @@ def test_the_workflow_reads_meme_centrimo_and_tomtom_output(meme_reference):
     myod = best[best["kernel"] == "V_MYOD_01"].iloc[0]
     assert (myod["target"], myod["evalue"]) == ("V_MYOD_01", 1.52751e-17)
     assert myod["n_matches"] == 2  # itself and V_E47_01 at E < 0.01
+    # below the cutoff, not at it (MEME's E-value column is rounded to 6 digits)
+    at_cutoff = best_matches(tomtom, {}, evalue=0.00236253)
+    myod = at_cutoff[at_cutoff["kernel"] == "V_MYOD_01"].iloc[0]
+    assert myod["n_matches"] == 1

@@ -112,6 +112,13 @@ def test_shuffle_is_seeded_and_reports_unplaced(beds):
     assert intervals(first) == intervals(second)
     assert unplaced >= 1 and len(intervals(first)) + unplaced == 4
     assert all(s >= 985 for _, s, _ in intervals(first))
+    # and the seed is passed on: another one places the same intervals elsewhere
+    free = beds("free.bed", "c1\t0\t1\n")
+    placements = {
+        seed: intervals(shuffle_background(conserved, [free], sizes, seed=seed)[0])
+        for seed in (3, 4)
+    }
+    assert placements[3] != placements[4]
 
 
 def test_merged_exclusions_sort_and_merge_mixed_files(beds):

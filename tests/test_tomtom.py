@@ -513,6 +513,22 @@ def test_qvalues_are_benjamini_hochberg_below_101_pvalues():
     np.testing.assert_allclose(tomtom.meme_qvalues(p), np.minimum(expected, 1.0))
 
 
+def test_pi_zero_is_estimated_from_101_pvalues_on():
+    rng = np.random.default_rng(4)
+    many_small = np.concatenate([rng.random(61), rng.random(40) * 1e-4])
+
+    def benjamini_hochberg(p):
+        q = p * len(p) / np.arange(1, len(p) + 1)
+        return np.minimum(np.minimum.accumulate(q[::-1])[::-1], 1.0)
+
+    hundred = np.sort(many_small[1:])
+    np.testing.assert_allclose(tomtom.meme_qvalues(hundred), benjamini_hochberg(hundred))
+    hundred_and_one = np.sort(many_small)
+    # 61 of 101 look null: pi0 < 1 scales every q-value down
+    ratio = tomtom.meme_qvalues(hundred_and_one) / benjamini_hochberg(hundred_and_one)
+    assert np.all(ratio < 0.95) and np.allclose(ratio, ratio[0])
+
+
 # --------------------------------------------------------------------------- command line
 
 

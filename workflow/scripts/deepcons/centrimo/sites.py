@@ -108,6 +108,8 @@ def motif_threshold(
     if use_pvalues:
         return -threshold
     if use_lo_fraction:
+        # a hair under the fraction: a site at exactly that fraction of the maximum, its bits
+        # summed in another order, must not be lost to the last bit of a double
         return (1 - 1e-15) * threshold * pssm.max_bits
     return threshold
 
