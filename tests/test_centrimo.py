@@ -506,9 +506,14 @@ def test_cli_background_and_region_options(meme_reference, klf1, capsys, tmp_pat
     assert uniform_out == _data_lines(cm.format_centrimo_tsv(uniform))
     # --uniform-- is a background file of four 0.25s (read by another path), and the
     # frequencies matter: a skewed file gives another table
-    for name, frequencies, same in (("flat", [0.25] * 4, True), ("skewed", [0.3, 0.2, 0.2, 0.3], False)):
+    for name, frequencies, same in (
+        ("flat", [0.25] * 4, True),
+        ("skewed", [0.3, 0.2, 0.2, 0.3], False),
+    ):
         bfile = tmp_path / f"{name}.bg"
-        bfile.write_text("# order-0\n" + "".join(f"{b} {f}\n" for b, f in zip("ACGT", frequencies)))
+        bfile.write_text(
+            "# order-0\n" + "".join(f"{b} {f}\n" for b, f in zip("ACGT", frequencies, strict=True))
+        )
         assert centrimo_main(["--text", "--verbosity", "1", "--bfile", str(bfile), *files]) == 0
         assert (_data_lines(capsys.readouterr().out) == uniform_out) is same, name
     default = cm.run_centrimo(seqs, motifs)

@@ -44,9 +44,13 @@ def test_stratified_split_fractions_and_seed():
 @pytest.mark.parametrize("fractions", [(0.8, 0.1, 0.1), (8, 1, 1)])  # normalised
 def test_stratified_split_rounds_each_labels_counts_and_train_takes_the_rest(fractions):
     labels = np.array([1] * 17 + [0] * 13, dtype=np.uint8)
-    split = stratified_split(labels, dict(zip(("train", "valid", "test"), fractions)), seed=1)
+    split = stratified_split(
+        labels, dict(zip(("train", "valid", "test"), fractions, strict=True)), seed=1
+    )
     # positives: 17 x 0.1 = 1.7 -> 2 each; negatives: 13 x 0.1 = 1.3 -> 1 each
-    counts = {name: (int(labels[i].sum()), int((labels[i] == 0).sum())) for name, i in split.items()}
+    counts = {
+        name: (int(labels[i].sum()), int((labels[i] == 0).sum())) for name, i in split.items()
+    }
     assert counts == {"train": (13, 11), "valid": (2, 1), "test": (2, 1)}
 
 

@@ -32,7 +32,14 @@ def test_strand_bias_counts_a_tied_window_by_its_share_in_the_central_window():
         columns=["kernel", "rank", "evalue", "window", "plus", "minus"],
     )
     table = strand_bias(sites, windows, "tss")
-    assert list(table.columns) == ["anchor", "kernel", "rank", "evalue", "n_sites", "fraction_forward"]
+    assert list(table.columns) == [
+        "anchor",
+        "kernel",
+        "rank",
+        "evalue",
+        "n_sites",
+        "fraction_forward",
+    ]
     assert table["kernel"].tolist() == ["k10_1", "k20_3"]  # by rank
     first, second = table.to_dict("records")
     # forward share (1 + 0.5) of all shares (1 + 0.5 + 1); not 2 of 3 windows
