@@ -67,10 +67,16 @@ def before_any_job(check):
     try:
         check()
     except WorkflowError as err:
-        if not is_snakemake_program(sys.argv):
-            raise
-        print(f"Error: {err}\n(config: {config_files()})", file=sys.stderr)
-        sys.exit(1)
+        end_with_config_error(err)
+
+
+def end_with_config_error(err):
+    """End the snakemake command with the config mistake ``err`` as one line; re-raise it
+    for a program using Snakemake's API."""
+    if not is_snakemake_program(sys.argv):
+        raise err
+    print(f"Error: {err}\n(config: {config_files()})", file=sys.stderr)
+    sys.exit(1)
 
 
 before_any_job(validate_config)
@@ -290,9 +296,13 @@ before_any_job(check_interpret_sequences)
 
 
 def input_path(key):
+    """The file an input function gives a rule: found while the jobs are planned, where
+    Snakemake would wrap the config's mistake in its rule, file and stack."""
     value = config["input"].get(key)
     if not value:
-        config_error(f"input.{key}", "required by the targets asked for")
+        end_with_config_error(
+            WorkflowError(f"config input.{key}: required by the targets asked for")
+        )
     return resolve_path(value, key)
 
 

@@ -265,6 +265,19 @@ def test_bad_config_values(tmp_path, overrides, message):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_target_that_needs_an_input_the_config_lacks_is_one_line(tmp_path):
+    # found while the jobs are planned (an input function), not while the config is read
+    samples = str(REPO / "resources/samples/sample_tr.seq")
+    config = {"input": {"mode": "sequences", "sequences": {"train": samples}}}
+    result = run_snakemake(
+        tmp_path, "results/genome/genome.fa", config=config, check=False, extra=["-n"]
+    )
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    assert "Error: config input.genome: required by the targets asked for" in lines
+    assert not any("InputFunctionException" in line or "common.smk" in line for line in lines)
+
+
 def test_a_program_using_snakemakes_api_can_catch_a_config_mistake(tmp_path):
     # the snakemake command ends with one line; another program is not ended for it
     script = f"""
