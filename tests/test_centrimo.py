@@ -417,6 +417,31 @@ def test_window_enumeration_and_mult_tests():
     assert centers.size == sum(17 - k + 1 for k in range(1, 16))
 
 
+def test_local_window_statistics_equal_each_windows_own():
+    # computed once per run of neighbouring windows with the same sites: the same numbers
+    from deepcons.centrimo.analysis import _window_stats_all
+
+    rng = np.random.default_rng(2)
+    length, width = 120, 6
+    counts = np.zeros((3, 2 * length - 1))
+    for m, n_sites in enumerate((0, 5, 40)):
+        np.add.at(counts[m], rng.integers(width - 1, 2 * length - width, n_sites), 0.5)
+    n_bins = length - width + 1
+    centers, spreads = cm.local_windows(length, width, 1, n_bins)
+    log_n = math.log(spreads.size)
+    sites, log_p, log_adj = _window_stats_all(
+        counts, counts.sum(axis=1), centers, spreads, n_bins, log_n
+    )
+    for m in range(3):
+        for i in rng.choice(spreads.size, 300, replace=False):
+            half = (spreads[i] - 1) // 2
+            expected = counts[m, centers[i] - half : centers[i] + half + 1].sum()
+            tail = cm.log_binomial_tail(expected, counts[m].sum(), half + 1, n_bins)
+            assert sites[m, i] == expected
+            assert log_p[m, i] == pytest.approx(tail, rel=1e-9, abs=1e-12)
+            assert log_adj[m, i] == pytest.approx(cm.logev(log_n, tail), rel=1e-9, abs=1e-12)
+
+
 def test_statistics_match_scipy():
     for a, b, x in [(5.0, 40.0, 0.1), (300.0, 500.0, 0.3), (12.5, 80.5, 0.05), (60.0, 10.0, 0.5)]:
         assert cm.log_betai(a, b, x) == pytest.approx(math.log(special.betainc(a, b, x)), rel=1e-5)

@@ -9,6 +9,7 @@ to standard output.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -22,6 +23,7 @@ from .centrimo import (
     write_centrimo,
 )
 from .errors import InputError
+from .logs import setup_logging
 from .meme_io import read_meme
 
 
@@ -187,6 +189,8 @@ def main(argv: list[str]) -> int:
         parser.error("the score threshold must be in the range (0,1] with --use-lo-fraction")
     outdir = args.oc or args.o or "centrimo_out"
     verbose = args.verbosity >= 2
+    # progress of a long run (every 10 s; --local on long sequences takes minutes)
+    setup_logging(level=logging.INFO if verbose else logging.WARNING)
     try:
         motifs, db_index, motif_files = _read_motif_files(args.motifs, verbose)
         background = _background(args.bfile, motif_files)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..logs import Progress
 from ..meme_io import Motif
 from ..motif_scan import NO_SITE, BestSites, scan_best_sites
 from .background import normalize_frequencies, sequence_background, symmetrize
@@ -39,27 +40,44 @@ from .windows import Window, central_windows, local_windows, window_range
 
 
 def _window_stats_all(
-    counts: np.ndarray, total: np.ndarray, centers: np.ndarray, spreads: np.ndarray, n_bins: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sites and log binomial p-values of every window for a group of motifs.
+    counts: np.ndarray,
+    total: np.ndarray,
+    centers: np.ndarray,
+    spreads: np.ndarray,
+    n_bins: int,
+    log_n_tests: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sites, log binomial p-values and log adjusted p-values of every window for a group
+    of motifs.
+
+    Windows come spread by spread, centre after centre: next to each other they mostly hold
+    the same sites, so each statistic is computed once per run of equal (sites, bins) and
+    copied along it (the same numbers: it depends on nothing else). With ``--local``'s
+    ~n_bins**2 / 2 windows that is tens of times less work.
 
     Parameters
     ----------
     counts : (M, 2L - 1) site counts
     total : (M,) total sites
     centers, spreads : (n_windows,)
+    log_n_tests : log of the number of windows (the Bonferroni factor)
 
     Returns
     -------
-    sites, log_p : (M, n_windows)
+    sites, log_p, log_adj : (M, n_windows)
     """
     cum = np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(counts, axis=1)], axis=1)
     left = centers - (spreads - 1) // 2
     right = centers + (spreads - 1) // 2
     sites = cum[:, right + 1] - cum[:, left]
     bins = (spreads - 1) // 2 + 1
-    log_p = log_binomial_tail_array(sites, total[:, None], bins[None, :], n_bins)
-    return sites, log_p
+    starts = np.ones(sites.shape, dtype=bool)
+    starts[:, 1:] = (sites[:, 1:] != sites[:, :-1]) | (bins[1:] != bins[:-1])[None, :]
+    motif, window = np.nonzero(starts)
+    run_log_p = log_binomial_tail_array(sites[motif, window], total[motif], bins[window], n_bins)
+    run_log_adj = logev_array(log_n_tests, run_log_p)
+    run = (np.cumsum(starts.ravel()) - 1).reshape(sites.shape)
+    return sites, run_log_p[run], run_log_adj[run]
 
 
 def run_centrimo(
@@ -221,6 +239,7 @@ def run_centrimo(
     by_width: dict[int, list[int]] = {}
     for m in scanned:
         by_width.setdefault(pssms[m].width, []).append(m)
+    progress = Progress("CentriMo: motifs analysed", len(scanned))
     for width, group in by_width.items():
         centers, spreads = _windows(seq_len, width, local, min_region, max_region, warnings)
         if spreads.size == 0:
@@ -229,6 +248,7 @@ def run_centrimo(
         chunk = max(1, _WINDOW_BUDGET // spreads.size)
         for c0 in range(0, len(group), chunk):
             results += _analyse_motifs(context, group[c0 : c0 + chunk], width, centers, spreads)
+            progress.update(len(group[c0 : c0 + chunk]))
     results.sort(key=lambda r: (r.best.log_adj_pvalue, r.db_index, r.motif_index, r.best.center))
     return CentrimoResult(
         motifs=results,
@@ -335,8 +355,7 @@ def _analyse_motifs(
         )
         neg_total = ctx.neg_passing[:, group].sum(axis=0).astype(np.int64)
     log_n_tests = math.log(spreads.size)
-    sites, log_p = _window_stats_all(counts, total, centers, spreads, n_bins)
-    log_adj = logev_array(log_n_tests, log_p)
+    sites, log_p, log_adj = _window_stats_all(counts, total, centers, spreads, n_bins, log_n_tests)
     results = []
     for k, m in enumerate(group):
         if total[k] == 0:
