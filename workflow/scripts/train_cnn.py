@@ -1,7 +1,5 @@
 """Rule train_cnn: the DeepCons CNN with Adagrad and early stopping, resumable."""
 
-from pathlib import Path
-
 import torch
 
 from deepcons.dataset import load_split, read_dataset_info
@@ -51,21 +49,15 @@ def main(smk):
     train_data = load_split(directory, "train")
     valid_data = load_split(directory, "valid")
 
-    # While training, the history and curve go beside the checkpoint, not to the declared
-    # outputs: after a Ctrl-C (Snakemake deletes the outputs of a job it stops, not of one the
-    # user interrupts) they would stand without a model, and --summary would call them ok.
-    live = Path(smk.params.checkpoint)
-    live_history, live_curve = live / "history.tsv", live / "learning_curve.png"
-
-    def write_progress(state, history, curve):
-        write_history(history, state.history)
-        plot_learning_curve(state.history, [curve], state.best_epoch)
-
-    def on_epoch(state):
-        write_progress(state, live_history, live_curve)
+    # The history and curve grow in place as training goes, to be watched (tail -F). After an
+    # interruption they stand without the model until the job is rerun (Snakemake marks the
+    # job incomplete); the rerun resumes from the checkpoint and rewrites them whole.
+    def write_progress(state):
+        write_history(smk.output.history, state.history)
+        plot_learning_curve(state.history, [smk.output.curve], state.best_epoch)
 
     checkpoint = Checkpoint(smk.params.checkpoint)
-    _, state = train(model, train_data, valid_data, settings, checkpoint, key, on_epoch)
+    _, state = train(model, train_data, valid_data, settings, checkpoint, key, write_progress)
     provenance = {
         "config": {"model": smk.params.model, "train": run},
         "data_sha256": data_hash,
@@ -75,10 +67,8 @@ def main(smk):
         "parameters": count_parameters(model),
     }
     save_model(model, hparams, smk.output.weights, provenance)
-    write_progress(state, smk.output.history, smk.output.curve)
+    write_progress(state)
     checkpoint.remove()  # done: a later run with other settings starts afresh
-    live_history.unlink(missing_ok=True)
-    live_curve.unlink(missing_ok=True)
 
 
 run_rule(main, snakemake)
