@@ -792,3 +792,30 @@ def test_a_bed_interval_off_the_genome_is_an_error_without_the_inputs_hint(scori
     assert str(err.value).endswith(
         "line 2: chromosome '1' is not in the genome FASTA (its sequences are named like 'chr1')"
     )
+
+
+def test_saliency_figure_says_which_sequences_it_shows(monkeypatch):
+    from types import SimpleNamespace
+
+    import deepcons.interpret_plots as plots
+    from deepcons.encoding import codes_of
+    from deepcons.interpret_inputs import sequences_described
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, paths: figures.append(fig))
+    codes = codes_of("ACGTAC")
+    plots.plot_saliency_logos(
+        ["s1"], [codes], [np.ones(6)], ["unused.png"], of="the sequences of my.fa"
+    )
+    assert (
+        figures[0]._suptitle.get_text() == "Saliency (gradient x input) of the sequences of my.fa"
+    )
+
+    def described(**inputs):
+        return sequences_described(SimpleNamespace(input=inputs))
+
+    assert described(fasta="in/my.fa", weights="w") == "the sequences of my.fa"
+    assert described(bed="x/r.bed", genome="g.fa") == "the sequences of r.bed"
+    assert (
+        described(predictions="p", test_seq="t") == "the most confidently conserved test sequences"
+    )

@@ -59,3 +59,21 @@ def test_strand_bias_of_no_central_sites_is_an_empty_table():
     empty = pd.DataFrame(columns=["kernel", "rank", "evalue", "window", "plus", "minus"])
     table = strand_bias(empty, windows, "tes")
     assert table.empty and "fraction_forward" in table.columns
+
+
+def test_figures_without_kernels_say_so(monkeypatch):
+    import deepcons.positional as positional
+
+    figures = []
+    monkeypatch.setattr(positional, "save_figure", lambda fig, paths: figures.append(fig))
+    no_kernels = pd.DataFrame(columns=["motif_id", "E-value", "bin_location", "bin_width"])
+    positional.plot_site_distributions({"tss": (no_kernels, {})}, ["unused.png"])
+    empty = pd.DataFrame(
+        columns=["anchor", "kernel", "rank", "evalue", "n_sites", "fraction_forward"]
+    )
+    positional.plot_strand_bias(empty, {"tss": 0.5}, ["unused.png"])
+    texts = [[t.get_text() for ax in fig.axes for t in ax.texts] for fig in figures]
+    assert texts == [
+        ["TSS: no kernel reported by CentriMo"],
+        ["no kernel is biased at E < positional.evalue:\nnone to measure"],
+    ]

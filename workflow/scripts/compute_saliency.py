@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 from deepcons.devices import resolve_device
-from deepcons.interpret_inputs import interpret_sequences
+from deepcons.interpret_inputs import interpret_sequences, sequences_described
 from deepcons.logs import log, run_rule
 from deepcons.modelio import load_model
 from deepcons.score_cli import write_saliency_outputs
@@ -31,6 +31,7 @@ def main(smk):
         smk.config["interpret"]["batch_size"],
         probs,
         strands=smk.params.strands,
+        of=sequences_described(smk),
     )
 
 

@@ -4,8 +4,17 @@ most confidently conserved sequences."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+def sequences_described(smk) -> str:
+    """Which sequences :func:`interpret_sequences` gives, for a figure's title."""
+    for kind in ("fasta", "bed"):
+        if kind in smk.input.keys():
+            return f"the sequences of {Path(smk.input[kind]).name}"
+    return "the most confidently conserved test sequences"
 
 
 def interpret_sequences(smk, layout, count: int, all_user_records: bool):

@@ -21,8 +21,11 @@ def saliency_heights(codes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return heights
 
 
-def plot_saliency_logos(names, sequences, scores, paths, max_sequences: int = 8) -> None:
-    """The paper's Fig. 6: sequences drawn as logos with letter height = saliency."""
+def plot_saliency_logos(
+    names, sequences, scores, paths, max_sequences: int = 8, of: str = "the sequences scored"
+) -> None:
+    """The paper's Fig. 6: sequences drawn as logos with letter height = saliency; ``of``
+    says which sequences they are, in the title."""
     shown = list(zip(names, sequences, scores, strict=True))[:max_sequences]
     panels = [
         (name, codes[i : i + ROW_BASES], s[i : i + ROW_BASES], i)
@@ -42,9 +45,7 @@ def plot_saliency_logos(names, sequences, scores, paths, max_sequences: int = 8)
             ha="right",
             va="center",
         )
-    fig.suptitle(
-        "Saliency (gradient x input) of the most confidently conserved test sequences", fontsize=10
-    )
+    fig.suptitle(f"Saliency (gradient x input) of {of}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, paths)
 

@@ -66,8 +66,12 @@ def plot_matches(
     n = max(len(rows), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig = plt.figure(figsize=(4.2 * ncols, 2.6 * nrows))
-    grid = fig.add_gridspec(nrows, ncols, hspace=0.7, wspace=0.25)
+    height = 2.6 * nrows + 0.4
+    fig = plt.figure(figsize=(4.8 * ncols, height))
+    # a fixed 0.6 inch above the panels for the title, whatever the number of rows
+    grid = fig.add_gridspec(
+        nrows, ncols, hspace=0.7, wspace=0.6, top=1 - 0.6 / height, bottom=0.3 / height
+    )
     if rows.empty:
         ax = fig.add_subplot(grid[0, 0])
         ax.text(

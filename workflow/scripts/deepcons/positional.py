@@ -110,6 +110,10 @@ def plot_site_distributions(per_anchor: dict, paths, top: int = 4, smooth: int =
     for row, anchor in enumerate(anchors):
         table, counts = per_anchor[anchor]
         best = table.head(top)
+        if best.empty:  # say so, rather than leave a blank row
+            _note(
+                axes[row, 0], f"{ANCHOR_TITLES.get(anchor, anchor)}: no kernel reported by CentriMo"
+            )
         for col in range(top):
             ax = axes[row, col]
             if col >= len(best):
@@ -155,6 +159,8 @@ def plot_strand_bias(table: pd.DataFrame, expected: dict[str, float], paths) -> 
         if anchor in expected:
             ax.axhline(expected[anchor], color=f"C{i}", ls=":", lw=1)
     ax.axhline(0.5, color="grey", lw=0.8)
+    if table.empty:
+        _note(ax, "no kernel is biased at E < positional.evalue:\nnone to measure", axis_off=False)
     ax.set(
         xlabel="kernel rank (CentriMo E-value)",
         ylabel="fraction of genes on + strand",
@@ -163,3 +169,14 @@ def plot_strand_bias(table: pd.DataFrame, expected: dict[str, float], paths) -> 
     ax.legend(frameon=False)
     ax.set_title("Strand bias of the most positionally biased kernels", fontsize=10)
     save_figure(fig, paths)
+
+
+def _note(ax, text: str, axis_off: bool = True) -> None:
+    """A figure panel that says why it has nothing to show."""
+    # an empty plot's note sits above its reference lines (at 0.5)
+    x, y, align = (0.0, 0.5, "left") if axis_off else (0.5, 0.75, "center")
+    ax.text(x, y, text, transform=ax.transAxes, ha=align, va="center", color="dimgrey")
+    if axis_off:
+        ax.set_axis_off()
+    else:
+        ax.set_xticks([])

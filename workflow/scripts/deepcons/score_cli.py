@@ -217,8 +217,10 @@ def write_saliency_outputs(
     probabilities=None,
     figure_count: int = 8,
     strands: str = "both",
+    of: str = "the sequences scored",
 ) -> list:
-    """saliency.tsv, saliency.png/.pdf and saliency.html in ``outdir``; returns the scores."""
+    """saliency.tsv, saliency.png/.pdf and saliency.html in ``outdir`` (``of``: which
+    sequences, for the figure's title); returns the scores."""
     from .atomic import atomic_write_text
     from .attribution import compute_saliency
     from .interpret_plots import plot_saliency_logos, saliency_html
@@ -226,9 +228,8 @@ def write_saliency_outputs(
     scores = compute_saliency(model, seqs, layout, batch_size, device, strands)
     with _output_folder(outdir):
         write_saliency_table(outdir / "saliency.tsv", names, seqs, scores)
-        plot_saliency_logos(
-            names, seqs, scores, [outdir / "saliency.png", outdir / "saliency.pdf"], figure_count
-        )
+        figures = [outdir / "saliency.png", outdir / "saliency.pdf"]
+        plot_saliency_logos(names, seqs, scores, figures, figure_count, of)
         atomic_write_text(
             outdir / "saliency.html", saliency_html(names, seqs, scores, probabilities)
         )
@@ -257,6 +258,7 @@ def _saliency(args) -> None:
         Path(args.output),
         args.batch_size,
         strands=args.strands,
+        of=f"the sequences of {Path(args.fasta or args.bed).name}",
     )
     log.info("saliency of %d sequences -> %s", len(seqs), args.output)
 
