@@ -30,13 +30,13 @@ def make_set(seqs, labels):
 def test_stratified_split_fractions_and_seed():
     labels = np.array([1] * 300 + [0] * 700, dtype=np.uint8)
     fractions = {"train": 0.8, "valid": 0.1, "test": 0.1}
-    split = stratified_split(labels, fractions, seed=5)
+    split = stratified_split(labels, fractions, random_state=5)
     assert sorted(np.concatenate(list(split.values())).tolist()) == list(range(1000))
     for name, n_pos, n_neg in (("train", 240, 560), ("valid", 30, 70), ("test", 30, 70)):
         assert int(labels[split[name]].sum()) == n_pos
         assert int((labels[split[name]] == 0).sum()) == n_neg
-    again = stratified_split(labels, fractions, seed=5)
-    other = stratified_split(labels, fractions, seed=6)
+    again = stratified_split(labels, fractions, random_state=5)
+    other = stratified_split(labels, fractions, random_state=6)
     assert all(np.array_equal(split[k], again[k]) for k in split)
     assert not np.array_equal(split["test"], other["test"])
 
@@ -45,7 +45,7 @@ def test_stratified_split_fractions_and_seed():
 def test_stratified_split_rounds_each_labels_counts_and_train_takes_the_rest(fractions):
     labels = np.array([1] * 17 + [0] * 13, dtype=np.uint8)
     split = stratified_split(
-        labels, dict(zip(("train", "valid", "test"), fractions, strict=True)), seed=1
+        labels, dict(zip(("train", "valid", "test"), fractions, strict=True)), random_state=1
     )
     # positives: 17 x 0.1 = 1.7 -> 2 each; negatives: 13 x 0.1 = 1.3 -> 1 each
     counts = {

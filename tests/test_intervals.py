@@ -84,7 +84,7 @@ def test_shuffle_honours_exclusions_and_no_overlaps(beds):
     gaps = beds("gaps.bed", "c1\t15000\t16000\n")
     coding = beds("cds.bed", "c2\t0\t2000\n")
     placed, unplaced = shuffle_background(
-        conserved, [repeats, gaps, coding, conserved], sizes, seed=7
+        conserved, [repeats, gaps, coding, conserved], sizes, random_state=7
     )
     assert unplaced == 0
     placed = intervals(placed)
@@ -107,15 +107,15 @@ def test_shuffle_is_seeded_and_reports_unplaced(beds):
     excl = beds(
         "excl.bed", "c1\t0\t985\n"
     )  # room for at most three 5 bp intervals, never for 20 bp
-    first, unplaced = shuffle_background(conserved, [excl], sizes, seed=3, max_tries=2000)
-    second, _ = shuffle_background(conserved, [excl], sizes, seed=3, max_tries=2000)
+    first, unplaced = shuffle_background(conserved, [excl], sizes, random_state=3, max_tries=2000)
+    second, _ = shuffle_background(conserved, [excl], sizes, random_state=3, max_tries=2000)
     assert intervals(first) == intervals(second)
     assert unplaced >= 1 and len(intervals(first)) + unplaced == 4
     assert all(s >= 985 for _, s, _ in intervals(first))
     # and the seed is passed on: another one places the same intervals elsewhere
     free = beds("free.bed", "c1\t0\t1\n")
     placements = {
-        seed: intervals(shuffle_background(conserved, [free], sizes, seed=seed)[0])
+        seed: intervals(shuffle_background(conserved, [free], sizes, random_state=seed)[0])
         for seed in (3, 4)
     }
     assert placements[3] != placements[4]

@@ -23,7 +23,7 @@ def main(smk):
             smk.input.gaps,
         ],
         smk.input.sizes,
-        seed=p.seed,
+        random_state=p.seed,
         max_tries=p.max_tries,
     )
     steps.add("shuffled", placed)

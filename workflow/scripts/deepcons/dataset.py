@@ -185,15 +185,15 @@ def read_seq_table(path: str | os.PathLike, max_length: int) -> SequenceSet:
 
 
 def stratified_split(
-    labels: np.ndarray, fractions: dict[str, float], seed: int
+    labels: np.ndarray, fractions: dict[str, float], random_state: int
 ) -> dict[str, np.ndarray]:
     """Indices of each split, the same fractions within each label, in random order.
 
     Fractions are normalised to sum to 1; each label's counts are rounded so that train
-    takes the remainder. The result depends only on ``labels``, ``fractions`` and ``seed``.
+    takes the remainder. The result depends only on ``labels``, ``fractions`` and ``random_state``.
     """
     total = sum(fractions[s] for s in SPLITS)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     parts: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))

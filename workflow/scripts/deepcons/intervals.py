@@ -130,7 +130,7 @@ def _only_unplaced_messages(stderr: str) -> bool:
     return all(line.startswith("Error, line") and "Ignoring entry" in line for line in lines)
 
 
-def shuffle_background(intervals, exclusions, sizes_file, seed=1, max_tries=1000):
+def shuffle_background(intervals, exclusions, sizes_file, random_state=1, max_tries=1000):
     """Shuffle ``intervals`` over the genome avoiding ``exclusions`` and each other.
 
     Parameters
@@ -138,7 +138,7 @@ def shuffle_background(intervals, exclusions, sizes_file, seed=1, max_tries=1000
     intervals : BED path or BedTool of the conserved set.
     exclusions : list of BED paths or BedTools (repeats, coding exons, conserved elements,
         gaps); merged into one exclusion set.
-    seed : bedtools' ``-seed``: the same seed and inputs give the same placement.
+    random_state : int, bedtools' ``-seed``: the same seed and inputs give the same placement.
 
     Returns
     -------
@@ -154,7 +154,7 @@ def shuffle_background(intervals, exclusions, sizes_file, seed=1, max_tries=1000
     # per-interval "could not place" messages for a fatal error.
     out = pybedtools.BedTool._tmp()
     cmds = ["shuffleBed", "-i", source.fn, "-g", str(sizes_file), "-excl", excl.fn]
-    cmds += ["-chrom", "-noOverlapping", "-seed", str(seed), "-maxTries", str(max_tries)]
+    cmds += ["-chrom", "-noOverlapping", "-seed", str(random_state), "-maxTries", str(max_tries)]
     helpers.call_bedtools(cmds, out, check_stderr=_only_unplaced_messages)
     shuffled = pybedtools.BedTool(out)
     placed = _saved(shuffled.sort())
