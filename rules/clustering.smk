@@ -6,6 +6,7 @@ CLUSTERING = config["clustering"]
 rule cluster_kernels:
     input:
         meme="results/motifs/kernels.meme",
+        program=motif_program("rsat", ["matrix-clustering", "rsat"]),
     output:
         clusters=report(
             "results/clustering/clusters.tsv",

@@ -1,5 +1,6 @@
 # Configuration checks, input paths and target lists shared by every stage.
 
+import functools
 import os
 import re
 import shutil
@@ -332,35 +333,31 @@ def motif_tools():
     return {tools} if isinstance(tools, str) else set(tools)
 
 
-# programs each motif_tools choice runs in its jobs (any one of the names)
-MOTIF_PROGRAMS = {
-    "meme": [["tomtom"], ["centrimo"]],
-    "rsat": [["matrix-clustering", "rsat"]],
-}
+def motif_program(tool, names):
+    """Input function for jobs that run a motif_tools program (any one of ``names``). When
+    motif_tools asks for ``tool``, no conda env brings it (--sdm conda) and it is not on
+    PATH, the command ends with one line while the jobs are planned, before Snakemake
+    removes any earlier result of the job. Only rules of the targets asked for are checked.
+    Gives no file."""
+    return functools.partial(check_motif_program, tool, names)
 
 
-def warn_of_missing_motif_programs():
-    """With motif_tools meme or rsat, and without --sdm conda (whose envs bring them), say
-    now that a program is not on PATH: its jobs would fail only after Snakemake removed their
-    earlier results. A warning: the targets asked for may not need it."""
+def check_motif_program(tool, names, wildcards):
     from snakemake.settings.types import DeploymentMethod
 
-    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-        return
-    if not runs_jobs(sys.argv):
-        return
-    for tool in sorted(motif_tools() & MOTIF_PROGRAMS.keys()):
-        for names in MOTIF_PROGRAMS[tool]:
-            if not any(shutil.which(name) for name in names):
-                print(
-                    f"Warning: config motif_tools: {tool}, but {' or '.join(names)} is not on "
-                    "PATH: its jobs will fail (install it, run with --sdm conda, or use "
-                    "motif_tools: builtin)",
-                    file=sys.stderr,
-                )
-
-
-warn_of_missing_motif_programs()
+    if (
+        tool in motif_tools()
+        and DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method
+        and runs_jobs(sys.argv)
+        and not any(shutil.which(name) for name in names)
+    ):
+        end_with_config_error(
+            WorkflowError(
+                f"config motif_tools: {tool}, but {' or '.join(names)} is not on PATH "
+                "(install it, run with --sdm conda, or use motif_tools: builtin)"
+            )
+        )
+    return []
 
 
 def encode_inputs(wildcards):

@@ -304,19 +304,25 @@ except WorkflowError as err:
     assert "caught: config dataset.min_length: exceeds dataset.max_length" in done.stdout
 
 
-def test_motif_tools_missing_from_path_are_named_before_any_job(tmp_path):
+def test_a_motif_tools_program_missing_from_path_is_one_line_before_any_job(tmp_path):
     if any(shutil.which(p) for p in ("tomtom", "centrimo", "matrix-clustering", "rsat")):
         pytest.skip("the MEME suite or RSAT is installed here")
-    result = run_snakemake(
-        tmp_path, "dataset", config=demo_config(motif_tools=["meme", "rsat"]), extra=["-n"]
-    )
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning: config")]
-    assert [w.split(", but ")[1].split(" is not")[0] for w in warnings] == [
-        "tomtom",
-        "centrimo",
-        "matrix-clustering or rsat",
-    ]
-    assert "This was a dry-run" in result.stdout  # a warning: `dataset` needs none of them
+    config = demo_config(motif_tools=["meme", "rsat"])
+    # only the jobs of the targets asked for are checked: `dataset` needs none of them
+    result = run_snakemake(tmp_path, "dataset", config=config, extra=["-n"])
+    assert "This was a dry-run" in result.stdout and "motif_tools" not in result.stderr
+    for target, tool, program in (
+        ("motifs", "meme", "tomtom"),
+        ("positional", "meme", "centrimo"),
+        ("clustering", "rsat", "matrix-clustering or rsat"),
+    ):
+        result = run_snakemake(tmp_path, target, config=config, check=False, extra=["-n"])
+        lines = (result.stdout + result.stderr).splitlines()
+        assert result.returncode == 1, target
+        message = f"Error: config motif_tools: {tool}, but {program} is not on PATH"
+        assert any(line.startswith(message) for line in lines), (target, lines[-5:])
+        assert not any("InputFunctionException" in line for line in lines)
+    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize(

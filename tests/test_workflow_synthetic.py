@@ -178,10 +178,8 @@ def test_meme_suite_and_rsat_programs_are_run_and_read(run, tmp_path):
     calls = write_stand_ins(tmp_path / "bin")
     anchors = [p.parent.name for p in (workdir / "results/positional").glob("*/centrimo.tsv")]
     rules = ["tomtom_known_motifs", "cluster_kernels", *(f"centrimo_{a}" for a in anchors)]
-    result = run_snakemake(
-        copy, "all", config=config, extra=["--forcerun", *rules], path_first=calls.parent
-    )
-    assert "Warning: config motif_tools" not in result.stderr  # the programs are on PATH
+    # on PATH, the programs pass the check made while the jobs are planned
+    run_snakemake(copy, "all", config=config, extra=["--forcerun", *rules], path_first=calls.parent)
 
     called = calls.read_text().splitlines()
     assert sum(c.startswith("tomtom -no-ssc") for c in called) == 1
