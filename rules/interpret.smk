@@ -62,9 +62,33 @@ rule compute_ism:
         "../workflow/scripts/compute_ism.py"
 
 
+# The VCF is read whole in a job of its own first: a bad one is refused (file, line) before
+# Snakemake removes the earlier scores to rerun score_variants.
+rule check_variants:
+    input:
+        vcf=lambda wc: resolve_path(INTERPRET["vcf"], "interpret.vcf"),
+        genome="results/genome/genome.fa",
+        fai="results/genome/genome.fa.fai",
+    output:
+        tsv="results/interpret/variants_checked.tsv",
+    log:
+        "logs/check_variants.log",
+    benchmark:
+        "benchmarks/check_variants.tsv"
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        mem_mb=1000,
+    params:
+        window=variant_window(),
+    script:
+        "../workflow/scripts/check_variants.py"
+
+
 rule score_variants:
     input:
         vcf=lambda wc: resolve_path(INTERPRET["vcf"], "interpret.vcf"),
+        checked="results/interpret/variants_checked.tsv",
         genome="results/genome/genome.fa",
         fai="results/genome/genome.fa.fai",
         weights="results/train/model.safetensors",

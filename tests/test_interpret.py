@@ -564,6 +564,31 @@ def test_typed_vcf_values_htslib_reads_pass(scoring_setup, tiny):
         assert [r.info["DP"] if "DP" in r.info else None for r in annotated] == [-3, None, None]
 
 
+def test_check_vcf_counts_what_scoring_will_do_and_refuses_what_it_refuses(scoring_setup, tiny):
+    from deepcons.errors import InputError
+    from deepcons.variants import check_vcf
+
+    tmp_path, chrom = scoring_setup
+    vcf = write_vcf(tmp_path / "v.vcf", chrom, compress=False)
+    # 8 records, 10 ALT alleles (multi has 3); the mismatch, <DEL> and chrZ are not scored
+    assert check_vcf(vcf, tmp_path / "genome.fa", 40) == {
+        "records": 8,
+        "alt_alleles": 10,
+        "to_score": 7,
+        "not_scored: REF does not match the genome": 1,
+        "not_scored: symbolic or missing ALT allele": 1,
+        "not_scored: chromosome not in the genome": 1,
+    }
+    out = score_into(tmp_path, vcf, tiny, name="good")
+    assert len(table_ids(out / "variants.tsv")) == 7
+    bad = tmp_path / "bad.vcf"
+    bad.write_text(vcf.read_text().replace("chr1\t100\tsnv", "chr1\tabc\tsnv"))
+    with pytest.raises(InputError) as checked:
+        check_vcf(bad, tmp_path / "genome.fa", 40)
+    assert str(checked.value) == str(refused(tmp_path, bad, tiny).value)
+    assert str(checked.value) == f"{bad}, line 6: POS 'abc' is not a whole number"
+
+
 def test_a_truncated_bgzipped_vcf_is_one_error(scoring_setup, tiny):
     tmp_path, chrom = scoring_setup
     whole = write_vcf(tmp_path / "v.vcf.gz", chrom, compress=True).read_bytes()

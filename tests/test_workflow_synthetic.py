@@ -104,6 +104,11 @@ def test_variants_and_interpretation_outputs(run):
     assert (scored["id"] == "multiallelic").sum() == 3
     with pysam.VariantFile(str(workdir / "results/interpret/variants.vcf")) as vcf:
         assert len(list(vcf)) == len(set(scored["id"])) + len(skipped)
+    checked = pd.read_csv(workdir / "results/interpret/variants_checked.tsv", sep="\t")
+    counts = dict(zip(checked["what"], checked["count"], strict=True))
+    assert counts["to_score"] == len(scored)
+    assert counts["alt_alleles"] == len(scored) + len(skipped)
+    assert counts["records"] == len(set(scored["id"])) + len(skipped)
     saliency = pd.read_csv(workdir / "results/interpret/saliency.tsv", sep="\t")
     assert len(saliency) == 10
     assert all(
@@ -165,6 +170,26 @@ def test_report_has_every_figure_and_table(run, name):
             "6. Clustering",
         ):
             assert category in text
+
+
+def test_a_bad_vcf_is_refused_before_the_earlier_scores_are_removed(run, tmp_path):
+    workdir, _ = run
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True)
+    before = (copy / "results/interpret/variants.tsv").read_text()
+    lines = (copy / "variants.vcf").read_text().splitlines()
+    first_record = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    fields = lines[first_record].split("\t")
+    lines[first_record] = "\t".join([fields[0], "abc", *fields[2:]])
+    (copy / "bad.vcf").write_text("\n".join(lines) + "\n")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["interpret"]["vcf"] = "bad.vcf"
+    result = run_snakemake(copy, "interpret", config=config, check=False)
+    assert result.returncode != 0
+    error = f"bad.vcf, line {first_record + 1}: POS 'abc' is not a whole number"
+    assert error in (copy / "logs/check_variants.log").read_text()
+    assert "rule score_variants:" not in result.stdout + result.stderr  # never started
+    assert (copy / "results/interpret/variants.tsv").read_text() == before
 
 
 def test_meme_suite_and_rsat_programs_are_run_and_read(run, tmp_path):

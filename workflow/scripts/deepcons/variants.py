@@ -35,6 +35,7 @@ MAX_INDEL = 50
 # reasons a test is not scored that say the VCF and the genome disagree
 NOT_IN_GENOME = "chromosome not in the genome"
 REF_MISMATCH = "REF does not match the genome"
+PLACED = ("scored", "clipped")  # statuses of the alleles whose windows are on the genome
 INFO_FIELDS = [
     ("DC_REF", "1", "Float", "DeepCons probability of conservation of the reference window"),
     (
@@ -268,13 +269,7 @@ def score_vcf(
             "config interpret.variant_window",
         )
     summary = _Summary()
-    with _readable_by_htslib(vcf_path) as readable, _open_vcf(readable, vcf_path) as vcf:
-        if vcf.is_bcf:
-            raise InputError(
-                "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
-            )
-        facts = check_text(vcf_path, vcf.header)
-        _declare_annotations(vcf.header, facts, vcf_path)
+    with _opened(vcf_path) as (vcf, facts):
         progress = Progress("VCF records done", facts.records)
         with (
             Genome(genome_path) as genome,
@@ -298,6 +293,49 @@ def score_vcf(
             _refuse_if_nothing_placed(vcf_path, summary, genome.sizes)
     progress.finish()
     summary.log(Path(outdir) / SKIPPED)
+
+
+def check_vcf(vcf_path, genome_path, width: int, max_indel: int = MAX_INDEL) -> dict[str, int]:
+    """Read a VCF as :func:`score_vcf` does, without a model, and refuse it as that would
+    (record, line and reason): the workflow checks the VCF in a job of its own, so that a bad
+    one is refused before Snakemake removes the earlier scores.
+
+    Returns
+    -------
+    dict : records, ALT alleles, alleles to score, and alleles not scored by reason.
+    """
+    from .genome import Genome
+
+    summary = _Summary()
+    with _opened(vcf_path) as (vcf, facts), Genome(genome_path) as genome:
+        progress = Progress("VCF records checked", facts.records)
+        for _, tests in _records_with_tests(vcf, vcf_path, genome, width, max_indel):
+            for test in tests:
+                test.ref_codes = test.alt_codes = None  # the windows are read, not kept
+            summary.add(tests)
+            progress.update()
+        _refuse_if_nothing_placed(vcf_path, summary, genome.sizes)
+    progress.finish()
+    return {
+        "records": summary.records,
+        "alt_alleles": summary.placed + summary.reasons.total(),
+        "to_score": summary.placed,
+        **{f"not_scored: {reason}": n for reason, n in summary.reasons.most_common()},
+    }
+
+
+@contextlib.contextmanager
+def _opened(vcf_path):
+    """(pysam reader, _TextFacts) of a VCF that passed the checks made before any record is
+    read; its header declares what the records use."""
+    with _readable_by_htslib(vcf_path) as readable, _open_vcf(readable, vcf_path) as vcf:
+        if vcf.is_bcf:
+            raise InputError(
+                "a BCF file: give it as VCF (bcftools view FILE -Oz -o FILE.vcf.gz)", vcf_path
+            )
+        facts = check_text(vcf_path, vcf.header)
+        _declare_annotations(vcf.header, facts, vcf_path)
+        yield vcf, facts
 
 
 def _open_vcf(readable, path):
@@ -535,7 +573,7 @@ class _Summary:
     """Counts over the whole VCF, for the log and for refusing a VCF placed nowhere."""
 
     records: int = 0
-    scored: int = 0
+    placed: int = 0  # alleles with windows on the genome: scored, or to be
     reasons: Counter = field(default_factory=Counter)
     first: Test | None = None
     only_missing: bool = True  # every allele on a chromosome the genome lacks
@@ -545,15 +583,15 @@ class _Summary:
         self.records += 1
         for t in tests:
             self.first = self.first or t
-            if t.ref_logit is not None:
-                self.scored += 1
+            if t.status in PLACED:
+                self.placed += 1
             else:
                 self.reasons[t.status.split(" (")[0]] += 1
             self.only_missing &= t.status == NOT_IN_GENOME
             self.only_unplaced &= t.status == NOT_IN_GENOME or t.status.startswith(REF_MISMATCH)
 
     def log(self, skipped_path) -> None:
-        total = self.scored + self.reasons.total()
+        total = self.placed + self.reasons.total()
         if self.reasons:
             log.warning(
                 "%d of %d ALT alleles not scored (%s): listed with their reasons in %s",
@@ -566,7 +604,7 @@ class _Summary:
             "%d VCF records, %d ALT alleles: %d scored, %d not",
             self.records,
             total,
-            self.scored,
+            self.placed,
             self.reasons.total(),
         )
 
@@ -575,7 +613,7 @@ def _refuse_if_nothing_placed(path, summary: _Summary, sizes: dict) -> None:
     """Refuse a VCF none of whose alleles could be placed on the genome: another naming of
     the chromosomes ('22' for 'chr22') or another build, rather than variants to skip."""
     first = summary.first
-    if first is None or summary.scored:
+    if first is None or summary.placed:
         return
     line, _ = _data_line(path, first.record)
     if summary.only_missing:
