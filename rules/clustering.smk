@@ -6,7 +6,9 @@ CLUSTERING = config["clustering"]
 rule cluster_kernels:
     input:
         meme="results/motifs/kernels.meme",
-        program=motif_program("rsat", ["matrix-clustering", "rsat"]),
+        program=motif_program(
+            "rsat", ["matrix-clustering", "rsat"], "results/clustering/clusters.tsv"
+        ),
     output:
         clusters=report(
             "results/clustering/clusters.tsv",

@@ -20,7 +20,11 @@ from deepcons.fetch import is_url  # noqa: E402
 from deepcons.layer_lengths import deepsea_output_length  # noqa: E402
 from deepcons.scoring import check_user_sequences  # noqa: E402
 from deepcons.script_path import put_first_on_pythonpath  # noqa: E402
-from deepcons.snakemake_options import is_snakemake_program, runs_jobs  # noqa: E402
+from deepcons.snakemake_options import (  # noqa: E402
+    is_snakemake_program,
+    runs_every_planned_job,
+    runs_jobs,
+)
 
 put_first_on_pythonpath(WORKFLOW_DIR / "workflow" / "scripts")
 
@@ -333,22 +337,23 @@ def motif_tools():
     return {tools} if isinstance(tools, str) else set(tools)
 
 
-def motif_program(tool, names):
+def motif_program(tool, names, output):
     """Input function for jobs that run a motif_tools program (any one of ``names``). When
-    motif_tools asks for ``tool``, no conda env brings it (--sdm conda) and it is not on
-    PATH, the command ends with one line while the jobs are planned, before Snakemake
-    removes any earlier result of the job. Only rules of the targets asked for are checked.
-    Gives no file."""
-    return functools.partial(check_motif_program, tool, names)
+    motif_tools asks for ``tool``, no conda env brings it (--sdm conda), it is not on PATH
+    and the job's ``output`` is missing (the job will run), the command ends with one line
+    while the jobs are planned, before any job runs. (A job whose output exists may be up
+    to date: a rerun of it fails in the job.) Gives no file."""
+    return functools.partial(check_motif_program, tool, names, output)
 
 
-def check_motif_program(tool, names, wildcards):
+def check_motif_program(tool, names, output, wildcards):
     from snakemake.settings.types import DeploymentMethod
 
     if (
         tool in motif_tools()
         and DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method
-        and runs_jobs(sys.argv)
+        and not Path(output).exists()
+        and runs_every_planned_job(sys.argv)
         and not any(shutil.which(name) for name in names)
     ):
         end_with_config_error(

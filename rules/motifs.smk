@@ -76,7 +76,7 @@ rule tomtom_known_motifs:
     input:
         kernels="results/motifs/kernels.meme",
         database=lambda wc: known_motif_files(),
-        program=motif_program("meme", ["tomtom"]),
+        program=motif_program("meme", ["tomtom"], "results/motifs/tomtom.tsv"),
     output:
         tsv="results/motifs/tomtom.tsv",
     log:

@@ -39,7 +39,9 @@ for anchor in ANCHORS:
         input:
             fasta=f"results/positional/{anchor}/windows.fa",
             kernels="results/motifs/kernels.meme",
-            program=motif_program("meme", ["centrimo"]),
+            program=motif_program(
+                "meme", ["centrimo"], f"results/positional/{anchor}/centrimo.tsv"
+            ),
         output:
             tsv=f"results/positional/{anchor}/centrimo.tsv",
             counts=f"results/positional/{anchor}/site_counts.txt",

@@ -13,7 +13,7 @@ from pyftpdlib.servers import FTPServer
 
 
 class LocalFtpServer:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, size_command: bool = True):
         self.root = Path(root)
         self.retrievals: list[tuple[str, int]] = []  # (path, REST offset)
         self.connections = 0
@@ -24,6 +24,11 @@ class LocalFtpServer:
         class Handler(FTPHandler):
             def on_connect(self):
                 server.connections += 1
+
+            def ftp_SIZE(self, path):
+                if not size_command:
+                    return self.respond("502 Command not implemented.")
+                return super().ftp_SIZE(path)
 
             def ftp_RETR(self, file):
                 server.retrievals.append((file, self._restart_position))

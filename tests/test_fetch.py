@@ -98,3 +98,12 @@ def test_ftp_missing_file_is_one_error_without_retries(served, tmp_path):
         with pytest.raises(DownloadError, match="missing.fa: 550"):
             download(f"{server.url}/missing.fa", tmp_path / "missing.fa", retries=3)
     assert server.connections == 1  # a permanent refusal: no retry
+
+
+def test_ftp_server_without_size_command(served, tmp_path):
+    root, payload = served
+    with LocalFtpServer(root, size_command=False) as server:
+        assert download(f"{server.url}/data.bin", tmp_path / "data.bin").read_bytes() == payload
+        with pytest.raises(DownloadError, match="missing.fa: 550"):
+            download(f"{server.url}/missing.fa", tmp_path / "missing.fa", retries=3)
+    assert server.connections == 2  # one each: the missing file is refused at once

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from snakemake.cli import get_argument_parser
 
-from deepcons.snakemake_options import NO_JOB_DESTS, is_snakemake_program, runs_jobs
+from deepcons.snakemake_options import (
+    JOB_LIMIT_DESTS,
+    NO_JOB_DESTS,
+    is_snakemake_program,
+    runs_every_planned_job,
+    runs_jobs,
+)
 
 SNAKEMAKE = "/opt/venv/bin/snakemake"
 PYTHON_M = "/opt/venv/lib/python3.11/site-packages/snakemake/__main__.py"  # python -m snakemake
@@ -13,7 +19,7 @@ PYTHON_M = "/opt/venv/lib/python3.11/site-packages/snakemake/__main__.py"  # pyt
 
 def test_snakemake_still_has_every_option_named():
     dests = {action.dest for action in get_argument_parser()._actions}
-    assert NO_JOB_DESTS <= dests  # a renamed option fails here, not silently
+    assert NO_JOB_DESTS | JOB_LIMIT_DESTS <= dests  # a renamed option fails here, not silently
 
 
 @pytest.mark.parametrize(
@@ -51,6 +57,23 @@ def test_commands_that_run_no_job(argv):
 )
 def test_commands_that_run_jobs(argv):
     assert runs_jobs([SNAKEMAKE, *argv])
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--cores", "2"], True),
+        (["-n", "results/motifs/tomtom.tsv"], True),
+        (["--until", "train_cnn"], False),
+        (["--omit-from", "tomtom_known_motifs"], False),
+        (["--touch"], False),
+        (["-t"], False),
+        (["--unlock"], False),
+        (["--cores", "many"], True),  # in doubt
+    ],
+)
+def test_commands_that_run_every_planned_job(argv, expected):
+    assert runs_every_planned_job([SNAKEMAKE, *argv]) is expected
 
 
 def test_another_program_using_snakemake_is_not_read_as_snakemake():

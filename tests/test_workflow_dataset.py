@@ -323,6 +323,12 @@ def test_a_motif_tools_program_missing_from_path_is_one_line_before_any_job(tmp_
         assert any(line.startswith(message) for line in lines), (target, lines[-5:])
         assert not any("InputFunctionException" in line for line in lines)
     assert not (tmp_path / "results").exists()
+    # nor when the job may not run: --until before it, or its output there (up to date?)
+    run_snakemake(tmp_path, "motifs", config=config, extra=["-n", "--until", "train_cnn"])
+    (tmp_path / "results/motifs").mkdir(parents=True)
+    (tmp_path / "results/motifs/tomtom.tsv").write_text("")
+    result = run_snakemake(tmp_path, "results/motifs/tomtom.tsv", config=config, extra=["-n"])
+    assert "motif_tools" not in result.stderr
 
 
 @pytest.mark.parametrize(

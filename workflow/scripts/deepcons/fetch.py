@@ -95,7 +95,10 @@ def _fetch_ftp(url: str, part: Path, timeout: float) -> None:
         ftp.connect(parsed.hostname, parsed.port or 21)
         ftp.login(parsed.username or "anonymous", parsed.password or "anonymous@")
         ftp.voidcmd("TYPE I")
-        total = ftp.size(parsed.path)
+        try:
+            total = ftp.size(parsed.path)
+        except ftplib.error_perm:  # a server without SIZE; a missing file fails at RETR
+            total = None
         if have and total is not None and have >= total:
             return
         with open(part, "ab" if have else "wb") as out:

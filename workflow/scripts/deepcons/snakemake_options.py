@@ -56,15 +56,39 @@ def runs_jobs(argv: Sequence[str]) -> bool:
     that runs no job. ``--report`` with ``--report-after-run`` runs the workflow first. True
     when in doubt: for another program (Snakemake's API inside it), or where Snakemake's
     parser cannot read the line."""
-    if not is_snakemake_program(argv):
+    args = _parsed(argv)
+    if args is None:
         return True
+    if getattr(args, "report_after_run", False):
+        return True
+    return not any(_given(args, dest) for dest in NO_JOB_DESTS)
+
+
+# options that leave planned jobs unrun (or only touched)
+JOB_LIMIT_DESTS = frozenset({"until", "omit_from", "touch"})
+
+
+def runs_every_planned_job(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` runs jobs and runs every job planned for its targets that is not
+    up to date (no ``--until``, ``--omit-from`` or ``--touch``). True when in doubt."""
+    args = _parsed(argv)
+    return runs_jobs(argv) and (args is None or not any(_given(args, d) for d in JOB_LIMIT_DESTS))
+
+
+def _parsed(argv: Sequence[str]):
+    """Snakemake's parse of ``argv``, or None for another program or a line it cannot read."""
+    if not is_snakemake_program(argv):
+        return None
     from snakemake.cli import get_argument_parser
 
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # no usage message on a bad line
             args, _ = get_argument_parser().parse_known_args(list(argv[1:]))
     except (SystemExit, Exception):  # argparse exits; Snakemake's own types raise
-        return True
-    if getattr(args, "report_after_run", False):
-        return True
-    return not any(getattr(args, dest, None) not in (None, False, []) for dest in NO_JOB_DESTS)
+        return None
+    return args
+
+
+def _given(args, dest: str) -> bool:
+    value = getattr(args, dest, None)
+    return value not in (None, False) and not (isinstance(value, list | set) and not value)

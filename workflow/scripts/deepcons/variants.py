@@ -99,7 +99,6 @@ def _readable_by_htslib(path):
     the temporary folder. pysam asks the file for its offset on opening, which gzip's one
     stream cannot give; recompressing costs seconds where scoring takes minutes."""
     import gzip
-    import shutil
     import tempfile
 
     import pysam
@@ -110,12 +109,17 @@ def _readable_by_htslib(path):
     log.info("%s is compressed with gzip, not bgzip: reading a bgzipped copy of it", path)
     with tempfile.TemporaryDirectory(prefix="deepcons.vcf.") as folder:
         copy = Path(folder) / "input.vcf.gz"
-        try:
-            with gzip.open(path, "rb") as source, pysam.BGZFile(str(copy), "wb") as target:
-                shutil.copyfileobj(source, target, 1 << 20)
-        except (OSError, EOFError, zlib.error) as err:
-            raise InputError(f"cannot be decompressed ({err})", path) from None
+        with gzip.open(path, "rb") as source, pysam.BGZFile(str(copy), "wb") as target:
+            while block := _read_block(source, path):
+                target.write(block)  # a full disk is the disk's error, not the VCF's
         yield copy
+
+
+def _read_block(source, path) -> bytes:
+    try:
+        return source.read(1 << 20)
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"cannot be decompressed ({err})", path) from None
 
 
 @dataclass

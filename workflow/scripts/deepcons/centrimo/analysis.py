@@ -243,6 +243,7 @@ def run_centrimo(
     for width, group in by_width.items():
         centers, spreads = _windows(seq_len, width, local, min_region, max_region, warnings)
         if spreads.size == 0:
+            progress.update(len(group))
             continue
         # bound the (motifs x windows) arrays: --local has ~n_bins**2 / 2 windows
         chunk = max(1, _WINDOW_BUDGET // spreads.size)
